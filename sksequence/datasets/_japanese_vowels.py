@@ -54,7 +54,7 @@ def load_japanese_vowels(*, split="train", return_X_y=False):
     >>> len(X), X[0].shape, str(y[0])
     (270, (20, 12), '1')
     >>> sorted({len(x) for x in X})[:3]
-    [7, 8, 9]
+    [7, 9, 10]
     """
     if split not in ("train", "test"):
         raise ValueError(
