@@ -1,3 +1,18 @@
 """sksequence: recurrent sequence models as scikit-learn estimators."""
 
+from ._callbacks import TrainingDivergedError
+from ._classifier import RNNClassifier
+from ._module import RNNModule
+from ._regressor import RNNRegressor
+from ._sequences import check_sequences, from_sktime
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "RNNClassifier",
+    "RNNModule",
+    "RNNRegressor",
+    "TrainingDivergedError",
+    "check_sequences",
+    "from_sktime",
+]

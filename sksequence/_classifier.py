@@ -1,0 +1,297 @@
+"""RNNClassifier: SimpleRNN / LSTM / GRU sequence classification."""
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import type_of_target
+
+from ._base import _BaseRNN
+from ._sklearn_compat import StrOptions, _fit_context
+
+
+class RNNClassifier(ClassifierMixin, _BaseRNN):
+    """Recurrent neural network classifier (SimpleRNN, LSTM or GRU).
+
+    A scikit-learn estimator that builds and trains a PyTorch recurrent
+    network through skorch. Inputs are sequences: ``(n_samples, n_timesteps,
+    n_features)`` floats, ``(n_samples, n_timesteps)`` floats (univariate),
+    ``(n_samples, n_timesteps)`` integer token ids (0 = padding), a list of
+    arrays of different lengths, or arrays padded with all-NaN time steps.
+    Padding never changes a prediction.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}, default="lstm"
+        Recurrent cell: Elman SimpleRNN (tanh), LSTM or GRU.
+    hidden_size : int, default=32
+        Units per direction in every recurrent layer.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Read every sequence in both directions.
+    dropout : float, default=0.0
+        Dropout between stacked layers and before the output layer.
+    embedding_dim : int, default=32
+        Size of the token embedding. Used only for integer token-id input;
+        the vocabulary size is inferred from the training data.
+    pooling : {"last", "mean", "max"}, default="last"
+        Sequence summary fed to the output layer: the state at each
+        sequence's true last step, or the mean or max over its valid steps.
+    init : {"keras", "pytorch", "orthogonal"}, default="keras"
+        Weight initialisation. ``"keras"``: Glorot-uniform input weights,
+        orthogonal recurrent weights, zero biases and an LSTM forget-gate bias
+        of 1 (keeps gradients alive over long sequences). ``"pytorch"``:
+        PyTorch's defaults. ``"orthogonal"``: orthogonal input and recurrent
+        weights.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        Torch optimizer, with PyTorch's default settings apart from ``lr``.
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=32
+        Sequences per training step. Batches group sequences of similar
+        length.
+    max_epochs : int, default=50
+        Passes over the training data.
+    clip_norm : float or None, default=None
+        Rescale gradients whose global L2 norm exceeds this value.
+    clip_value : float or None, default=None
+        Clamp every gradient element to ``[-clip_value, clip_value]``.
+    early_stopping : bool, default=False
+        Stop when the loss on a validation tail stops improving, and restore
+        the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data, taken from the *end* in the order given
+        (never shuffled), used for early stopping.
+    validation_gap : int, default=0
+        Samples dropped between the training part and the validation tail
+        (use the window length for overlapping time-series windows).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Relative improvement of the validation loss that counts.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimizer state) on
+        the next ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and batch order. Fitting never
+        changes torch's or numpy's global random state.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device for training and prediction; ``"auto"`` picks CUDA when
+        available.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` prints a per-epoch table and a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Features per time step (1 for univariate series and token ids).
+    input_kind_ : {"float", "tokens"}
+        Whether the model was fitted on float sequences or token ids.
+    vocab_size_ : int or None
+        Embedding rows (largest training token id + 1) for token input.
+    n_outputs_ : int
+        Output units of the network (1 for binary problems).
+    n_iter_ : int
+        Epochs run by the last call to ``fit`` or ``partial_fit``.
+    device_ : str
+        Device the model lives on.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch training record (losses, gradient norms, clipping).
+
+    See Also
+    --------
+    RNNRegressor : The same networks for regression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksequence import RNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 8, 2)).astype("float32")
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    >>> clf = RNNClassifier(cell="gru", hidden_size=8, max_epochs=30, lr=0.01,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.classes_.tolist()
+    ['down', 'up']
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        **_BaseRNN._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        embedding_dim=32,
+        pooling="last",
+        init="keras",
+        optimizer="adam",
+        lr=1e-3,
+        batch_size=32,
+        max_epochs=50,
+        clip_norm=None,
+        clip_value=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        validation_gap=0,
+        n_iter_no_change=10,
+        tol=1e-4,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.embedding_dim = embedding_dim
+        self.pooling = pooling
+        self.init = init
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.clip_norm = clip_norm
+        self.clip_value = clip_value
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.validation_gap = validation_gap
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on sequences ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences (see the class docstring for accepted forms).
+        y : array-like of shape (n_samples,)
+            Labels of any type (strings included).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample loss weights.
+
+        Returns
+        -------
+        self : RNNClassifier
+        """
+        return self._train(
+            X,
+            y,
+            sample_weight,
+            warm=self.warm_start,
+            epochs=self.max_epochs,
+            validate=self.early_stopping,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch, keeping the current weights if fitted.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever appear; required on the first call if
+            ``y`` does not contain every class.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : RNNClassifier
+        """
+        return self._train(
+            X, y, sample_weight, warm=True, epochs=1, validate=False, classes=classes
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_samples, n_classes)``."""
+        logits = torch.from_numpy(self._forward(X))
+        if self.n_outputs_ == 1:
+            positive = torch.sigmoid(logits)
+            return torch.cat([1.0 - positive, positive], dim=1).numpy()
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable class of each sequence."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def _criterion(self, n_outputs):
+        if n_outputs == 1:
+            return torch.nn.BCEWithLogitsLoss
+        return torch.nn.CrossEntropyLoss
+
+    def _encode_targets(self, y, *, warm, classes):
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
+        )
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: {kind}. RNNClassifier expects discrete class "
+                "labels (binary or multiclass); for continuous targets use "
+                "RNNRegressor."
+            )
+        if warm:
+            classes_ = self.classes_
+        else:
+            classes_ = np.unique(y if classes is None else classes)
+            if len(classes_) < 2:
+                raise ValueError(
+                    f"RNNClassifier needs samples of at least 2 classes, but y "
+                    f"contains only one class: {classes_[0]!r}. Pass data with "
+                    "several classes (or pass `classes` to partial_fit)."
+                )
+        unseen = np.setdiff1d(y, classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} that are not among the "
+                f"classes the model was built for: {classes_.tolist()}. Pass all "
+                "labels as `classes` to the first partial_fit call."
+            )
+        codes = np.searchsorted(classes_, y)
+        n_outputs = 1 if len(classes_) == 2 else len(classes_)
+        if n_outputs == 1:
+            encoded = codes.astype(np.float32)[:, np.newaxis]
+        else:
+            encoded = codes.astype(np.int64)
+        return encoded, {"classes_": classes_, "n_outputs_": n_outputs}
+
+    def _sample_weights(self, sample_weight, y, n_samples, fitted):
+        weight = super()._sample_weights(sample_weight, y, n_samples, fitted)
+        if self.class_weight is None:
+            return weight
+        classes = fitted["classes_"]
+        per_class = compute_class_weight(
+            self.class_weight, classes=classes, y=column_or_1d(y)
+        )
+        from_class = per_class[np.searchsorted(classes, column_or_1d(y))]
+        from_class = from_class.astype(np.float32)
+        return from_class if weight is None else weight * from_class

@@ -1,0 +1,258 @@
+"""RNNRegressor: SimpleRNN / LSTM / GRU sequence regression."""
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+from sklearn.utils import check_array
+
+from ._base import _BaseRNN
+from ._sklearn_compat import _fit_context
+
+
+class RNNRegressor(RegressorMixin, _BaseRNN):
+    """Recurrent neural network regressor (SimpleRNN, LSTM or GRU).
+
+    A scikit-learn estimator that builds and trains a PyTorch recurrent
+    network through skorch. Inputs are sequences, exactly as for
+    :class:`RNNClassifier`. Targets may have one or several outputs and any
+    scale: they are standardised internally (mean 0, variance 1 per output)
+    and predictions are mapped back.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}, default="lstm"
+        Recurrent cell: Elman SimpleRNN (tanh), LSTM or GRU.
+    hidden_size : int, default=32
+        Units per direction in every recurrent layer.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Read every sequence in both directions.
+    dropout : float, default=0.0
+        Dropout between stacked layers and before the output layer.
+    embedding_dim : int, default=32
+        Size of the token embedding. Used only for integer token-id input;
+        the vocabulary size is inferred from the training data.
+    pooling : {"last", "mean", "max"}, default="last"
+        Sequence summary fed to the output layer: the state at each
+        sequence's true last step, or the mean or max over its valid steps.
+    init : {"keras", "pytorch", "orthogonal"}, default="keras"
+        Weight initialisation. ``"keras"``: Glorot-uniform input weights,
+        orthogonal recurrent weights, zero biases and an LSTM forget-gate bias
+        of 1 (keeps gradients alive over long sequences). ``"pytorch"``:
+        PyTorch's defaults. ``"orthogonal"``: orthogonal input and recurrent
+        weights.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        Torch optimizer, with PyTorch's default settings apart from ``lr``.
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=32
+        Sequences per training step. Batches group sequences of similar
+        length.
+    max_epochs : int, default=50
+        Passes over the training data.
+    clip_norm : float or None, default=None
+        Rescale gradients whose global L2 norm exceeds this value.
+    clip_value : float or None, default=None
+        Clamp every gradient element to ``[-clip_value, clip_value]``.
+    early_stopping : bool, default=False
+        Stop when the loss on a validation tail stops improving, and restore
+        the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data, taken from the *end* in the order given
+        (never shuffled), used for early stopping.
+    validation_gap : int, default=0
+        Samples dropped between the training part and the validation tail
+        (use the window length for overlapping time-series windows).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Relative improvement of the validation loss that counts.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimizer state) on
+        the next ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and batch order. Fitting never
+        changes torch's or numpy's global random state.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device for training and prediction; ``"auto"`` picks CUDA when
+        available.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` prints a per-epoch table and a progress bar.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features per time step (1 for univariate series and token ids).
+    input_kind_ : {"float", "tokens"}
+        Whether the model was fitted on float sequences or token ids.
+    vocab_size_ : int or None
+        Embedding rows (largest training token id + 1) for token input.
+    n_outputs_ : int
+        Number of regression targets.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        Target standardisation learned in ``fit``.
+    n_iter_ : int
+        Epochs run by the last call to ``fit`` or ``partial_fit``.
+    device_ : str
+        Device the model lives on.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch training record (losses, gradient norms, clipping).
+
+    See Also
+    --------
+    RNNClassifier : The same networks for classification.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksequence import RNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 6)).astype("float32")  # 80 univariate series
+    >>> y = 100 + 10 * X.sum(axis=1)
+    >>> reg = RNNRegressor(hidden_size=16, max_epochs=40, lr=0.01,
+    ...                    random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> bool(reg.score(X, y) > 0.8)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        embedding_dim=32,
+        pooling="last",
+        init="keras",
+        optimizer="adam",
+        lr=1e-3,
+        batch_size=32,
+        max_epochs=50,
+        clip_norm=None,
+        clip_value=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        validation_gap=0,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.embedding_dim = embedding_dim
+        self.pooling = pooling
+        self.init = init
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.clip_norm = clip_norm
+        self.clip_value = clip_value
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.validation_gap = validation_gap
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences (see the class docstring for accepted forms).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample loss weights.
+
+        Returns
+        -------
+        self : RNNRegressor
+        """
+        return self._train(
+            X,
+            y,
+            sample_weight,
+            warm=self.warm_start,
+            epochs=self.max_epochs,
+            validate=self.early_stopping,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch, keeping the current weights if fitted.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : RNNRegressor
+        """
+        return self._train(X, y, sample_weight, warm=True, epochs=1, validate=False)
+
+    def predict(self, X):
+        """Predicted targets, shape ``(n_samples,)`` or ``(n_samples, n_outputs)``.
+
+        The shape follows the ``y`` given to ``fit``.
+        """
+        outputs = self._forward(X) * self.y_scale_ + self.y_mean_
+        return outputs[:, 0] if self.y_ndim_ == 1 else outputs
+
+    def _criterion(self, n_outputs):
+        return torch.nn.MSELoss
+
+    def _encode_targets(self, y, *, warm, classes=None):
+        y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+        if y.ndim > 2:
+            raise ValueError(
+                f"y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), got "
+                f"shape {y.shape}."
+            )
+        targets = y.reshape(len(y), -1).astype(np.float64)
+        if warm:
+            if targets.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {targets.shape[1]} outputs, but RNNRegressor was "
+                    f"fitted with {self.n_outputs_}."
+                )
+            mean, scale = self.y_mean_, self.y_scale_
+        else:
+            mean = targets.mean(axis=0)
+            scale = targets.std(axis=0)
+            scale[scale == 0] = 1.0
+        encoded = ((targets - mean) / scale).astype(np.float32)
+        fitted = {
+            "n_outputs_": targets.shape[1],
+            "y_mean_": mean,
+            "y_scale_": scale,
+            "y_ndim_": y.ndim,
+        }
+        return encoded, fitted
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,287 @@
+"""Turn user input into one post-padded array plus true lengths.
+
+Every input form that DESIGN.md section 2 accepts ends up here as a
+:class:`Sequences`: values padded *after* each sequence's valid part (zeros),
+and the number of valid steps per sequence. The torch module only ever sees
+this canonical form, which is what makes padding exact (section 3): a
+sequence's valid steps never depend on its padding.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils import check_array
+
+__all__ = ["Sequences", "check_sequences", "from_sktime"]
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """A batch of sequences in canonical form.
+
+    Attributes
+    ----------
+    values : ndarray
+        ``(n_samples, max_len, n_features)`` float32 for numeric sequences or
+        ``(n_samples, max_len)`` int64 for token ids, padded with zeros after
+        each sequence's valid part.
+    lengths : ndarray of shape (n_samples,)
+        Number of valid time steps of each sequence (int64, at least 1).
+    """
+
+    values: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def is_tokens(self):
+        return self.values.ndim == 2
+
+    @property
+    def n_features(self):
+        return 1 if self.is_tokens else self.values.shape[2]
+
+    def __len__(self):
+        return self.values.shape[0]
+
+
+def check_sequences(X, *, name="Estimator"):
+    """Validate ``X`` and convert it to :class:`Sequences`.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or list of array-like
+        ``(n, t, f)`` floats, ``(n, t)`` floats (univariate), ``(n, t)``
+        integers (token ids, 0 = padding), a list of arrays of shape
+        ``(t_i,)`` or ``(t_i, f)``, or a NaN-padded float array.
+    name : str
+        Estimator name used in error messages.
+
+    Returns
+    -------
+    Sequences
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seqs = check_sequences([np.ones((3, 2)), np.ones((5, 2))])
+    >>> seqs.values.shape, seqs.lengths.tolist()
+    ((2, 5, 2), [3, 5])
+    >>> check_sequences(np.array([[0, 0, 4, 2], [3, 0, 0, 0]])).lengths.tolist()
+    [2, 1]
+    """
+    if _is_ragged(X):
+        return _from_ragged(X, name)
+    array = _check_dense(X, name)
+    if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
+        return _from_tokens(array, name)
+    array = array.astype(np.float32, copy=False)
+    if array.ndim == 2:
+        array = array[:, :, np.newaxis]
+    return _from_nan_padded(array, name)
+
+
+def from_sktime(X):
+    """Convert sktime/aeon's ``(n, channels, time)`` layout to ``(n, time, channels)``.
+
+    sksequence never guesses the layout: call this explicitly on data that
+    follows the channels-first convention.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_channels, n_timesteps)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_timesteps, n_channels)
+        A transposed view (no copy).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from_sktime(np.zeros((4, 12, 29))).shape
+    (4, 29, 12)
+    """
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise ValueError(
+            f"from_sktime expects a 3-D array (n_samples, n_channels, n_timesteps), "
+            f"got an array of shape {X.shape}."
+        )
+    return X.transpose(0, 2, 1)
+
+
+def _is_ragged(X):
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(_is_sequence_like(x) for x in X)
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        return True
+    # A pandas Series whose cells are arrays: one sequence per row.
+    return type(X).__name__ == "Series" and X.dtype == object
+
+
+def _is_sequence_like(x):
+    return isinstance(x, (list, tuple, np.ndarray)) or hasattr(x, "__array__")
+
+
+def _check_dense(X, name):
+    try:
+        array = check_array(
+            X,
+            accept_sparse=False,
+            dtype="numeric",
+            ensure_all_finite=False,
+            allow_nd=True,
+            ensure_2d=True,
+            input_name="X",
+            estimator=name,
+        )
+    except ValueError as exc:
+        if "Expected 2D array" in str(exc):
+            raise ValueError(
+                f"{name} expects sequences: a 2-D array (n_samples, n_timesteps), a "
+                f"3-D array (n_samples, n_timesteps, n_features) or a list of "
+                f"arrays, but got a 1-D array of shape {np.shape(X)}. Reshape your "
+                "data: X.reshape(1, -1) if it is one sequence, X.reshape(-1, 1) if "
+                "every sample is a single time step."
+            ) from None
+        raise
+    if array.ndim > 3:
+        raise ValueError(
+            f"{name} expects at most 3 dimensions (n_samples, n_timesteps, "
+            f"n_features), got an array of shape {array.shape}. Flatten the extra "
+            "dimensions into features: X.reshape(len(X), X.shape[1], -1)."
+        )
+    if array.ndim == 3 and 0 in array.shape[1:]:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
+            f"of 1 is required by {name}: every sequence needs at least one time "
+            "step with at least one feature."
+        )
+    if array.dtype == bool:
+        array = array.astype(np.float32)
+    return array
+
+
+def _from_tokens(array, name):
+    if array.size and array.min() < 0:
+        row, step = np.argwhere(array < 0)[0]
+        raise ValueError(
+            f"Token ids must be >= 0 (0 is padding, 1 is the unknown token), but "
+            f"X[{row}, {step}] = {array[row, step]}. If X holds numeric values "
+            "rather than token ids, pass it as floats: X.astype(float)."
+        )
+    is_token = array != 0
+    # A row with no tokens (an empty document) is read as one padding step:
+    # the model's answer to "no evidence", as Keras gives for a masked row.
+    lengths = np.maximum(is_token.sum(axis=1), 1)
+    # Keras' mask_zero semantics: a 0 anywhere is skipped. A stable sort on
+    # "is padding" moves the real tokens to the front, keeping their order.
+    order = np.argsort(~is_token, axis=1, kind="stable")
+    values = np.take_along_axis(array, order, axis=1)[:, : lengths.max()]
+    return Sequences(np.ascontiguousarray(values, dtype=np.int64), lengths)
+
+
+def _from_nan_padded(array, name):
+    if np.isinf(array).any():
+        row, step = np.argwhere(np.isinf(array).any(axis=2))[0]
+        raise ValueError(
+            f"{name} does not accept inf: sequence {row} has an infinite value at "
+            f"time step {step}. Replace or clip infinite values before fitting."
+        )
+    nan = np.isnan(array)
+    if not nan.any():
+        lengths = np.full(array.shape[0], array.shape[1], dtype=np.int64)
+        return Sequences(np.ascontiguousarray(array), lengths)
+    padding = nan.all(axis=2)
+    _check_nan_only_in_padding(nan, padding, name)
+    valid = ~padding
+    lengths = valid.sum(axis=1)
+    _check_not_empty(lengths, name, "only all-NaN padding steps")
+    start = valid.argmax(axis=1)
+    end = array.shape[1] - valid[:, ::-1].argmax(axis=1)
+    if np.any(end - start != lengths):
+        row = int(np.flatnonzero(end - start != lengths)[0])
+        raise ValueError(
+            f"Sequence {row} has all-NaN time steps between valid ones. NaN marks "
+            "padding and is only allowed before or after a sequence's valid part; "
+            "fill or interpolate missing values inside a sequence."
+        )
+    # Shift every sequence to start at step 0 (pre-padding becomes post-padding).
+    steps = start[:, None] + np.arange(lengths.max())
+    steps = np.minimum(steps, array.shape[1] - 1)
+    values = np.take_along_axis(array, steps[:, :, None], axis=1)
+    values[np.arange(lengths.max()) >= lengths[:, None]] = 0.0
+    return Sequences(values, lengths.astype(np.int64))
+
+
+def _check_nan_only_in_padding(nan, padding, name):
+    partial = nan.any(axis=2) & ~padding
+    if partial.any():
+        row, step = np.argwhere(partial)[0]
+        raise ValueError(
+            f"{name} found NaN in sequence {row} at time step {step} alongside "
+            "finite values. NaN is only allowed as padding, where every feature "
+            "of a time step is NaN; impute missing values before fitting (e.g. "
+            "with forward fill)."
+        )
+
+
+def _check_not_empty(lengths, name, what):
+    if np.any(lengths == 0):
+        row = int(np.flatnonzero(lengths == 0)[0])
+        raise ValueError(
+            f"Sequence {row} is empty: it contains {what}. {name} needs at least "
+            "one time step per sequence; drop empty sequences before fitting."
+        )
+
+
+def _from_ragged(X, name):
+    items = [_check_ragged_item(x, i, name) for i, x in enumerate(X)]
+    if len(items) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is "
+            f"required by {name}."
+        )
+    lengths = np.array([len(x) for x in items], dtype=np.int64)
+    _check_not_empty(lengths, name, "no time steps")
+    if all(np.issubdtype(x.dtype, np.integer) and x.ndim == 1 for x in items):
+        values = np.zeros((len(items), lengths.max()), dtype=np.int64)
+        for row, x in enumerate(items):
+            values[row, : len(x)] = x
+        return _from_tokens(values, name)
+    items = [x.reshape(-1, 1) if x.ndim == 1 else x for x in items]
+    n_features = {x.shape[1] for x in items}
+    if len(n_features) > 1:
+        raise ValueError(
+            f"All sequences must have the same number of features per time step, "
+            f"got {sorted(n_features)}. Sequence 0 has {items[0].shape[1]}."
+        )
+    values = np.full(
+        (len(items), lengths.max(), n_features.pop()), np.nan, dtype=np.float32
+    )
+    for row, x in enumerate(items):
+        values[row, : len(x)] = x
+    return _from_nan_padded(values, name)
+
+
+def _check_ragged_item(x, index, name):
+    try:
+        item = np.asarray(x)
+    except ValueError as exc:
+        raise ValueError(f"Sequence {index} is not a regular array: {exc}") from None
+    if item.dtype == object or not (
+        np.issubdtype(item.dtype, np.number) or item.dtype == bool
+    ):
+        raise TypeError(
+            f"Sequence {index} has dtype {item.dtype}; {name} expects numeric "
+            "sequences (floats, or integer token ids). Convert text with "
+            "sksequence.TextTokenizer first."
+        )
+    if np.iscomplexobj(item):
+        raise ValueError("Complex data not supported.")
+    if item.ndim not in (1, 2):
+        raise ValueError(
+            f"Sequence {index} has shape {item.shape}; each sequence must be 1-D "
+            "(n_timesteps,) or 2-D (n_timesteps, n_features)."
+        )
+    return item.astype(np.float32) if item.dtype == bool else item
