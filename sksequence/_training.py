@@ -144,7 +144,7 @@ class TailSplit:
 
     def __call__(self, dataset, y=None, **fit_params):
         n_samples = len(dataset)
-        n_valid = max(1, int(round(self.fraction * n_samples)))
+        n_valid = max(1, round(self.fraction * n_samples))
         n_train = n_samples - n_valid - self.gap
         if n_train < 1:
             raise ValueError(
