@@ -5,6 +5,7 @@ from ._classifier import RNNClassifier
 from ._module import RNNModule
 from ._regressor import RNNRegressor
 from ._sequences import check_sequences, from_sktime
+from .windowing import SlidingWindow, make_windows
 
 __version__ = "0.1.0"
 
@@ -12,7 +13,9 @@ __all__ = [
     "RNNClassifier",
     "RNNModule",
     "RNNRegressor",
+    "SlidingWindow",
     "TrainingDivergedError",
     "check_sequences",
     "from_sktime",
+    "make_windows",
 ]
