@@ -112,7 +112,7 @@ def from_sktime(X):
 
 def _is_ragged(X):
     if isinstance(X, (list, tuple)):
-        return len(X) > 0 and all(_is_sequence_like(x) for x in X)
+        return all(_is_sequence_like(x) for x in X)  # True for an empty list
     if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
         return True
     # A pandas Series whose cells are arrays: one sequence per row.

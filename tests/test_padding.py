@@ -1,0 +1,87 @@
+"""Padding never changes an answer (DESIGN.md section 3)."""
+
+import numpy as np
+import pytest
+
+from sksequence import RNNClassifier, RNNRegressor, check_sequences
+
+
+def _ragged(rng, n=9, n_features=3, low=1, high=11):
+    lengths = rng.integers(low, high, n)
+    return [rng.normal(size=(int(t), n_features)).astype(np.float32) for t in lengths]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_ragged_batch_equals_each_sequence_alone(cell, bidirectional, pooling):
+    rng = np.random.default_rng(1)
+    X = _ragged(rng)
+    y = rng.normal(size=len(X))
+    reg = RNNRegressor(
+        cell=cell,
+        num_layers=2,
+        bidirectional=bidirectional,
+        pooling=pooling,
+        hidden_size=6,
+        max_epochs=2,
+        random_state=0,
+    ).fit(X, y)
+    together = reg.predict(X)
+    alone = np.array([reg.predict([x])[0] for x in X])
+    assert np.max(np.abs(together - alone)) < 1e-5
+
+
+def test_nan_padding_pre_and_post_equals_ragged():
+    rng = np.random.default_rng(2)
+    X = _ragged(rng, n=6, n_features=2)
+    width = max(map(len, X)) + 2
+    pre = np.full((len(X), width, 2), np.nan, dtype=np.float32)
+    post = pre.copy()
+    for i, x in enumerate(X):
+        pre[i, width - len(x) :] = x
+        post[i, : len(x)] = x
+    y = rng.integers(0, 3, len(X))
+    clf = RNNClassifier(hidden_size=5, max_epochs=2, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    np.testing.assert_allclose(clf.predict_proba(pre), expected, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(post), expected, atol=1e-6)
+
+
+def test_token_padding_pre_post_and_alone_agree():
+    rng = np.random.default_rng(3)
+    docs = [rng.integers(2, 20, int(t)) for t in rng.integers(1, 9, 8)]
+    width = 10
+    pre = np.zeros((len(docs), width), dtype=np.int64)
+    post = np.zeros_like(pre)
+    for i, d in enumerate(docs):
+        pre[i, width - len(d) :] = d
+        post[i, : len(d)] = d
+    y = rng.integers(0, 2, len(docs))
+    clf = RNNClassifier(
+        cell="gru", bidirectional=True, hidden_size=4, embedding_dim=3, max_epochs=2
+    ).fit(pre, y)
+    expected = clf.predict_proba(pre)
+    np.testing.assert_allclose(clf.predict_proba(post), expected, atol=1e-6)
+    alone = np.vstack([clf.predict_proba(d[None, :]) for d in docs])
+    np.testing.assert_allclose(alone, expected, atol=1e-6)
+
+
+def test_check_sequences_moves_padding_after_the_valid_part():
+    X = np.array(
+        [[[np.nan], [1.0], [2.0]], [[3.0], [np.nan], [np.nan]]], dtype=np.float32
+    )
+    seqs = check_sequences(X)
+    assert seqs.lengths.tolist() == [2, 1]
+    np.testing.assert_array_equal(seqs.values[:, :, 0], [[1.0, 2.0], [3.0, 0.0]])
+
+
+def test_check_sequences_skips_zero_tokens_like_keras_mask_zero():
+    seqs = check_sequences(np.array([[0, 5, 0, 7], [0, 0, 0, 0]]))
+    assert seqs.lengths.tolist() == [2, 1]  # an empty document is one pad step
+    np.testing.assert_array_equal(seqs.values, [[5, 7], [0, 0]])
+
+
+def test_float_input_without_padding_is_not_copied():
+    X = np.ones((4, 5, 2), dtype=np.float32)
+    assert check_sequences(X).values is X
