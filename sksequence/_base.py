@@ -12,11 +12,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import check_is_fitted, check_random_state
 from skorch.callbacks import EarlyStopping, ProgressBar
 
-from ._callbacks import GradientMonitor, TrainingDivergedError
+from ._callbacks import GradientMonitor, ScoreMonitor, TrainingDivergedError
 from ._module import RNNModule
 from ._sequences import check_sequences
 from ._sklearn_compat import (
@@ -71,7 +71,7 @@ class _BaseRNN(BaseEstimator):
 
     @property
     def history_(self):
-        """skorch ``History``: per-epoch losses, gradient norms, clipping."""
+        """skorch ``History``: per-epoch losses, scores, gradient norms, clipping."""
         check_is_fitted(self, "net_")
         return self.net_.history_
 
@@ -138,6 +138,7 @@ class _BaseRNN(BaseEstimator):
     def _build_net(self, module, device, seed, epochs, validate):
         callbacks = [
             ("gradients", GradientMonitor(self.clip_norm, self.clip_value)),
+            ("scores", ScoreMonitor("accuracy" if is_classifier(self) else "r2")),
         ]
         if validate:
             callbacks.append(

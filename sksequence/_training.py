@@ -46,8 +46,13 @@ class SequenceDataset(torch.utils.data.Dataset):
         return self.batch(torch.as_tensor([index]))
 
     def subset(self, index):
-        """A dataset over the rows ``index`` (one copy of those rows)."""
-        index = torch.as_tensor(index)
+        """A dataset over the rows ``index``.
+
+        A ``slice`` gives views (no copy of the data); an index array gives
+        one copy of those rows.
+        """
+        if not isinstance(index, slice):
+            index = torch.as_tensor(index)
         width = int(self.lengths[index].max())
         return SequenceDataset(
             self.values[index, :width],
@@ -56,11 +61,17 @@ class SequenceDataset(torch.utils.data.Dataset):
             None if self.sample_weight is None else self.sample_weight[index],
         )
 
-    def batch(self, index):
-        """``(X, y)`` for rows ``index``, padded only to their longest member."""
+    def batch(self, index, width=None):
+        """``(X, y)`` for rows ``index``, padded only to their longest member.
+
+        ``width`` (that longest length) may be passed when already known.
+        Rows are gathered from the columns ``[:width]`` only: one copy of
+        the batch, never of the full-width rows.
+        """
         lengths = self.lengths[index]
-        width = int(lengths.max())
-        X = {"X": self.values[index, :width], "lengths": lengths}
+        if width is None:
+            width = int(lengths.max())
+        X = {"X": self.values[:, :width][index], "lengths": lengths}
         if self.sample_weight is not None:
             X["sample_weight"] = self.sample_weight[index]
         return X, (None if self.y is None else self.y[index])
@@ -103,8 +114,19 @@ class BucketIterator:
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
-        for index in self.batches():
-            yield self.dataset.batch(torch.from_numpy(index))
+        # Per epoch, not per batch: one index tensor for the whole epoch
+        # (batches are views of it) and every batch's width, from numpy.
+        batches = self.batches()
+        if not batches:
+            return
+        order = torch.from_numpy(np.concatenate(batches))
+        lengths = self.dataset.lengths.numpy()
+        widths = [int(lengths[index].max()) for index in batches]
+        start = 0
+        for index, width in zip(batches, widths, strict=True):
+            stop = start + len(index)
+            yield self.dataset.batch(order[start:stop], width)
+            start = stop
 
     def batches(self):
         """The row indices of each batch, in the order they will be yielded."""
@@ -153,9 +175,10 @@ class TailSplit:
                 f"({n_valid} rows) and validation_gap={self.gap} leave {n_train}. "
                 "Pass more data, a smaller validation_fraction or a smaller gap."
             )
+        # Slices, not index arrays: both parts are views of the one padded copy.
         return (
-            dataset.subset(np.arange(n_train)),
-            dataset.subset(np.arange(n_samples - n_valid, n_samples)),
+            dataset.subset(slice(0, n_train)),
+            dataset.subset(slice(n_samples - n_valid, n_samples)),
         )
 
 
@@ -165,7 +188,17 @@ class SequenceNet(NeuralNet):
     The criterion must use ``reduction="none"``; the per-sample losses are
     averaged with the batch's sample weights (Keras' convention: the mean of
     weight times loss).
+
+    Per-batch work that skorch repeats on every step is trimmed: the train or
+    eval mode is only switched when it changes (``Module.train`` walks every
+    submodule), and targets are already tensors.
     """
+
+    def _set_training(self, training=True):
+        names = self._modules + self._criteria
+        if all(getattr(self, name + "_").training is training for name in names):
+            return
+        super()._set_training(training)
 
     def infer(self, x, **fit_params):
         return self.module_(
@@ -174,10 +207,14 @@ class SequenceNet(NeuralNet):
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)
+        if isinstance(y_true, torch.Tensor):
+            y_true = y_true.to(self.device, non_blocking=True)
+        else:
+            y_true = to_tensor(y_true, device=self.device)
         loss = self.criterion_(y_pred, y_true)
+        if X is None or "sample_weight" not in X:
+            # The mean over all elements is the mean of per-sample means.
+            return loss.mean()
         if loss.ndim > 1:  # several outputs per sample: average them
             loss = loss.mean(dim=tuple(range(1, loss.ndim)))
-        if X is not None and "sample_weight" in X:
-            loss = loss * X["sample_weight"].to(self.device)
-        return loss.mean()
+        return (loss * X["sample_weight"].to(self.device)).mean()
