@@ -5,15 +5,21 @@ from ._classifier import RNNClassifier
 from ._module import RNNModule
 from ._regressor import RNNRegressor
 from ._sequences import check_sequences, from_sktime
+from .persistence import ModelFileError
+from .preprocessing import SequenceScaler
+from .text import TextTokenizer
 from .windowing import SlidingWindow, make_windows
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ModelFileError",
     "RNNClassifier",
     "RNNModule",
     "RNNRegressor",
+    "SequenceScaler",
     "SlidingWindow",
+    "TextTokenizer",
     "TrainingDivergedError",
     "check_sequences",
     "from_sktime",

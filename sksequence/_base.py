@@ -33,9 +33,9 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
     "sgd": torch.optim.SGD,
 }
-# Prediction needs no gradients, so batches can be larger than in training;
-# beyond a few hundred rows CPU recurrent kernels get slower, not faster.
-PREDICT_BATCH_SIZE = 256
+# Measured on CPU (benchmarks/bench_inference.py, LSTM 32, 200 steps): 64-128
+# rows per batch are fastest; 256 and more were 10-20% slower, not faster.
+PREDICT_BATCH_SIZE = 128
 
 
 class _BaseRNN(BaseEstimator):

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 
@@ -53,7 +54,10 @@ class GradientMonitor(Callback):
             self._diverged(net, norm)
         clipped = False
         if self.clip_norm is not None and norm > self.clip_norm:
-            torch.nn.utils.clip_grads_with_norm_(grads, self.clip_norm, norm)
+            # Takes the parameters (it scales their .grad) and a tensor norm.
+            torch.nn.utils.clip_grads_with_norm_(
+                params, self.clip_norm, torch.tensor(norm)
+            )
             clipped = True
         if self.clip_value is not None:
             largest = float(torch.nn.utils.get_total_norm(grads, math.inf))
@@ -95,8 +99,8 @@ class ScoreMonitor(Callback):
     """Record ``train_score`` and ``valid_score`` per epoch, at no extra cost.
 
     No extra forward pass: the predictions every batch already made for its
-    loss are compared with the batch's targets, and the counts are summed
-    over the epoch. The train score is therefore a *running* score (as in
+    loss are kept (by reference) with the batch's targets and scored once,
+    at the end of the epoch. The train score is therefore a *running* score (as in
     Keras): it comes from train-mode predictions (dropout active) by weights
     that change during the epoch. The validation score, recorded only when
     there is a validation split (``early_stopping=True``), is computed like
@@ -117,63 +121,43 @@ class ScoreMonitor(Callback):
         self.kind = kind
 
     def on_epoch_begin(self, net, **kwargs):
-        self._totals = {}
+        self._outputs = {True: [], False: []}
 
     def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
-        y_true = batch[1]
-        if y_pred is None or y_true is None:
-            return
-        with torch.no_grad():
-            stats = _SCORE_STATS[self.kind](
-                y_pred.detach().double(), y_true.to(y_pred.device).double()
-            )
-        total = self._totals.get(training)
-        self._totals[training] = stats if total is None else total + stats
+        # Only keep references: no tensor op, no host sync per batch.
+        if y_pred is not None and batch[1] is not None:
+            self._outputs[training].append((y_pred.detach(), batch[1]))
 
     def on_epoch_end(self, net, **kwargs):
         for training, prefix in ((True, "train"), (False, "valid")):
-            if training in self._totals:
-                score = _SCORES[self.kind](self._totals[training].cpu())
+            if self._outputs[training]:
+                y_pred, y_true = zip(*self._outputs[training], strict=True)
+                y_pred = torch.cat(y_pred).cpu().double().numpy()
+                y_true = torch.cat(y_true).cpu().numpy().reshape(len(y_pred), -1)
+                score = _SCORES[self.kind](y_true, y_pred)
                 net.history.record(f"{prefix}_score", score)
+        self._outputs = {True: [], False: []}
 
 
-def _accuracy_stats(y_pred, y_true):
-    """``[n_correct, n]`` for one batch of logits and encoded labels."""
-    if y_pred.shape[1] == 1:
-        correct = (y_pred[:, 0] > 0) == (y_true.reshape(-1) > 0.5)
-    else:
-        correct = y_pred.argmax(dim=1) == y_true.reshape(-1)
-    return torch.stack([correct.sum().double(), y_pred.new_tensor(len(correct))])
+def _accuracy(y_true, logits):
+    """Accuracy of logits against encoded labels (0/1 or class codes)."""
+    if logits.shape[1] == 1:
+        return float(np.mean((logits[:, 0] > 0) == (y_true[:, 0] > 0.5)))
+    return float(np.mean(logits.argmax(axis=1) == y_true[:, 0]))
 
 
-def _r2_stats(y_pred, y_true):
-    """Per output: ``[n, sum(y), sum(y**2), sum((y - y_pred)**2)]``."""
-    y_true = y_true.reshape(y_pred.shape)
-    n = torch.full_like(y_true[0], len(y_true))
-    return torch.stack(
-        [
-            n,
-            y_true.sum(dim=0),
-            (y_true**2).sum(dim=0),
-            ((y_true - y_pred) ** 2).sum(dim=0),
-        ]
-    )
-
-
-def _accuracy(stats):
-    return float(stats[0] / stats[1])
-
-
-def _r2(stats):
-    n, total, squares, residual = stats
-    variation = squares - total**2 / n
-    # As sklearn's r2_score (force_finite): a constant target scores 1 when
-    # predicted exactly, else 0.
-    exact = torch.where(residual == 0, 1.0, 0.0).double()
-    safe = torch.where(variation > 0, variation, 1.0)
-    per_output = torch.where(variation > 0, 1 - residual / safe, exact)
+def _r2(y_true, y_pred):
+    """R^2 averaged over outputs, as ``r2_score`` but silent on one sample."""
+    if len(y_true) < 2:
+        return math.nan
+    residual = ((y_true - y_pred) ** 2).sum(axis=0)
+    variation = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+    # As r2_score (force_finite): a constant target scores 1 if predicted
+    # exactly, else 0.
+    per_output = np.where(residual == 0, 1.0, 0.0)
+    varies = variation > 0
+    per_output[varies] = 1 - residual[varies] / variation[varies]
     return float(per_output.mean())
 
 
-_SCORE_STATS = {"accuracy": _accuracy_stats, "r2": _r2_stats}
 _SCORES = {"accuracy": _accuracy, "r2": _r2}

@@ -1,0 +1,268 @@
+"""Correctness of the training plumbing that the speed work touched.
+
+Length buckets, whole-batch indexing, views for the validation split, the
+trimmed per-batch work of SequenceNet and GradientMonitor: each is checked
+against a naive reference (no timings here; see benchmarks/).
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from sksequence import RNNClassifier, RNNRegressor
+from sksequence._callbacks import GradientMonitor, _total_norm
+from sksequence._module import RNNModule
+from sksequence._training import (
+    POOL_BATCHES,
+    BucketIterator,
+    SequenceDataset,
+    SequenceNet,
+    TailSplit,
+)
+
+
+def _ragged_dataset(n=300, max_len=40, n_features=2, seed=0):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, max_len + 1, n)
+    values = np.zeros((n, max_len, n_features), dtype=np.float32)
+    for row, length in enumerate(lengths):
+        values[row, :length] = rng.normal(size=(length, n_features))
+    y = (values[:, :, 0].sum(axis=1) > 0).astype(np.float32)[:, None]
+    return SequenceDataset(values, lengths, y)
+
+
+# -- BucketIterator ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_every_row_once_per_epoch(shuffle):
+    dataset = _ragged_dataset()
+    iterator = BucketIterator(dataset, batch_size=16, shuffle=shuffle, seed=0)
+    for _ in range(2):
+        rows = np.concatenate(iterator.batches())
+        assert np.array_equal(np.sort(rows), np.arange(len(dataset)))
+    assert len(list(iterator)) == len(iterator) == -(-len(dataset) // 16)
+
+
+def test_batches_match_naive_indexing():
+    """Each batch is the rows of the data, cut to the batch's longest member."""
+    dataset = _ragged_dataset()
+    iterator = BucketIterator(dataset, batch_size=16, shuffle=True, seed=3)
+    expected = BucketIterator(dataset, batch_size=16, shuffle=True, seed=3).batches()
+    for (X, y), rows in zip(iterator, expected, strict=True):
+        width = int(dataset.lengths[rows].max())
+        assert X["X"].shape == (len(rows), width, 2)
+        for i, row in enumerate(rows):
+            assert torch.equal(X["X"][i], dataset.values[row, :width])
+            assert X["lengths"][i] == dataset.lengths[row]
+            assert torch.equal(y[i], dataset.y[row])
+
+
+def test_equal_lengths_is_a_plain_shuffled_split():
+    """With one length, buckets are consecutive chunks of a permutation."""
+    dataset = SequenceDataset(
+        np.zeros((100, 5, 1), np.float32), np.full(100, 5), np.zeros(100)
+    )
+    iterator = BucketIterator(dataset, batch_size=8, shuffle=True, seed=1)
+    permutation = np.random.default_rng(1).permutation(100)
+    chunks = {tuple(permutation[i : i + 8]) for i in range(0, 100, 8)}
+    assert {tuple(rows) for rows in iterator.batches()} == chunks
+
+
+def test_same_seed_same_batches_new_order_each_epoch():
+    dataset = _ragged_dataset()
+    first = BucketIterator(dataset, batch_size=16, shuffle=True, seed=7)
+    second = BucketIterator(dataset, batch_size=16, shuffle=True, seed=7)
+    epoch_1 = first.batches()
+    assert all(
+        np.array_equal(a, b) for a, b in zip(epoch_1, second.batches(), strict=True)
+    )
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(epoch_1, first.batches(), strict=True)
+    )
+
+
+def test_buckets_pad_less_than_random_batches():
+    dataset = _ragged_dataset(n=32 * POOL_BATCHES)
+    lengths = dataset.lengths.numpy()
+    batches = BucketIterator(dataset, batch_size=32, shuffle=True, seed=0).batches()
+    bucketed = sum(len(b) * lengths[b].max() for b in batches)
+    permutation = np.random.default_rng(0).permutation(len(lengths))
+    random = sum(
+        len(b) * lengths[b].max() for b in np.array_split(permutation, len(batches))
+    )
+    assert bucketed < 0.7 * random
+    assert bucketed <= 1.1 * lengths.sum()
+
+
+# -- TailSplit ------------------------------------------------------------------
+
+
+def test_tail_split_gives_views_of_the_data():
+    dataset = _ragged_dataset(n=50)
+    train, valid = TailSplit(0.2, gap=3)(dataset)
+    pointer = dataset.values.untyped_storage().data_ptr()
+    assert train.values.untyped_storage().data_ptr() == pointer
+    assert valid.values.untyped_storage().data_ptr() == pointer
+    assert len(train) == 37 and len(valid) == 10
+    assert torch.equal(valid.lengths, dataset.lengths[40:])
+    width = int(dataset.lengths[40:].max())
+    assert torch.equal(valid.values, dataset.values[40:, :width])
+    X, y = valid.batch(torch.tensor([0, 9]))
+    assert torch.equal(X["X"], dataset.values[[40, 49], : X["X"].shape[1]])
+    assert torch.equal(y, dataset.y[[40, 49]])
+
+
+def test_subset_with_index_array_still_works():
+    dataset = _ragged_dataset(n=20)
+    part = dataset.subset(np.array([3, 1, 4]))
+    assert torch.equal(part.lengths, dataset.lengths[[3, 1, 4]])
+
+
+# -- SequenceNet ----------------------------------------------------------------
+
+
+def _net(module, iterator=BucketIterator, criterion=nn.BCEWithLogitsLoss, **params):
+    return SequenceNet(
+        module=module,
+        criterion=criterion,
+        criterion__reduction="none",
+        optimizer=torch.optim.SGD,
+        lr=0.1,
+        max_epochs=2,
+        batch_size=16,
+        iterator_train=iterator,
+        iterator_train__shuffle=True,
+        iterator_train__seed=0,
+        iterator_valid=BucketIterator,
+        dataset=SequenceDataset,
+        train_split=None,
+        verbose=0,
+        **params,
+    )
+
+
+class _FullWidth(BucketIterator):
+    """The same batches as BucketIterator, padded to the full width."""
+
+    def __iter__(self):
+        for rows in self.batches():
+            yield self.dataset.batch(
+                torch.from_numpy(rows), self.dataset.values.shape[1]
+            )
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_trimming_batches_does_not_change_what_is_learned(cell):
+    """Cutting each batch to its longest member is exact: same weights."""
+    dataset = _ragged_dataset()
+    torch.manual_seed(0)
+    module = RNNModule(2, 1, cell=cell, hidden_size=6, pooling="mean")
+    trimmed = _net(copy.deepcopy(module)).fit(dataset)
+    padded = _net(copy.deepcopy(module), iterator=_FullWidth).fit(dataset)
+    for a, b in zip(
+        trimmed.module_.parameters(), padded.module_.parameters(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_net_matches_a_hand_written_loop_over_the_same_batches():
+    """The wrapper adds nothing to the optimisation itself."""
+    dataset = _ragged_dataset()
+    torch.manual_seed(0)
+    module = RNNModule(2, 1, cell="lstm", hidden_size=6)
+    net = _net(copy.deepcopy(module), callbacks=[("g", GradientMonitor())])
+    net.fit(dataset)
+    reference = copy.deepcopy(module)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.1)
+    iterator = BucketIterator(dataset, batch_size=16, shuffle=True, seed=0)
+    for _ in range(2):
+        for rows in iterator.batches():
+            X, y = dataset.batch(torch.from_numpy(rows))
+            loss = nn.functional.binary_cross_entropy_with_logits(
+                reference(X["X"], X["lengths"]), y
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    for a, b in zip(net.module_.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_get_loss_weights_and_averages():
+    torch.manual_seed(0)
+    net = _net(RNNModule(2, 3, hidden_size=4), criterion=nn.MSELoss).initialize()
+    y_pred, y_true = torch.randn(5, 3), torch.randn(5, 3)
+    weight = torch.rand(5)
+    plain = net.get_loss(y_pred, y_true, X={"X": None})
+    torch.testing.assert_close(plain, ((y_pred - y_true) ** 2).mean())
+    weighted = net.get_loss(y_pred, y_true.numpy(), X={"sample_weight": weight})
+    expected = (((y_pred - y_true) ** 2).mean(dim=1) * weight).mean()
+    torch.testing.assert_close(weighted, expected)
+
+
+def test_set_training_switches_modes_when_needed():
+    module = RNNModule(2, 1, hidden_size=4, dropout=0.5, num_layers=2)
+    net = _net(module).initialize()
+    net.module_.eval()
+    net._set_training(True)
+    assert all(m.training for m in net.module_.modules())
+    net._set_training(False)
+    assert not any(m.training for m in net.module_.modules())
+
+
+def test_total_norm_matches_torch():
+    grads = [torch.randn(4, 3), torch.randn(7), torch.randn(2, 2, 2)]
+    expected = torch.nn.utils.get_total_norm(grads)
+    torch.testing.assert_close(_total_norm(grads, True), expected)
+    torch.testing.assert_close(_total_norm(grads, False), expected)
+    assert float(_total_norm([], True)) == 0.0
+
+
+def test_warm_start_after_predict_trains_in_train_mode(ragged_classification):
+    """predict() puts the module in eval mode; training must switch back."""
+    X, y = ragged_classification
+    model = RNNClassifier(
+        hidden_size=4, dropout=0.5, num_layers=2, max_epochs=1, random_state=0
+    )
+    model.fit(X, y).predict(X)
+    seen = []
+    module = model.net_.module_
+    handle = module.register_forward_pre_hook(lambda m, _: seen.append(m.training))
+    model.set_params(warm_start=True).fit(X, y)
+    handle.remove()
+    assert seen and all(seen)
+
+
+# -- padding invariance through the estimators ----------------------------------
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_prediction_equals_each_sequence_alone(cell, bidirectional):
+    rng = np.random.default_rng(0)
+    X = [
+        rng.normal(size=(int(t), 2)).astype(np.float32) for t in rng.integers(1, 30, 70)
+    ]
+    y = rng.normal(size=70)
+    model = RNNRegressor(
+        cell=cell,
+        hidden_size=5,
+        bidirectional=bidirectional,
+        max_epochs=2,
+        random_state=0,
+    ).fit(X, y)
+    together = model.predict(X)
+    alone = np.array([model.predict([x])[0] for x in X])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_model_with_buckets(ragged_classification):
+    X, y = ragged_classification
+    params = {"hidden_size": 4, "max_epochs": 2, "batch_size": 8, "random_state": 3}
+    first = RNNClassifier(**params).fit(X, y).predict_proba(X)
+    second = RNNClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
