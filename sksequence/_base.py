@@ -168,7 +168,11 @@ class _BaseRNN(BaseEstimator):
             iterator_valid=BucketIterator,
             dataset=SequenceDataset,
             train_split=(
-                TailSplit(self.validation_fraction, self.validation_gap)
+                TailSplit(
+                    self.validation_fraction,
+                    self.validation_gap,
+                    classification=is_classifier(self),
+                )
                 if validate
                 else None
             ),

@@ -6,6 +6,8 @@ and collation) is replaced by whole-batch tensor indexing over one padded
 copy of the data, with batches cut to their own longest sequence.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -158,11 +160,15 @@ class TailSplit:
     gap : int, default=0
         Rows dropped between the training and validation parts, so that
         overlapping windows cannot leak the validation targets into training.
+    classification : bool, default=False
+        Warn when the tail holds classes that the training part lacks (data
+        sorted by class, where a tail split cannot measure anything useful).
     """
 
-    def __init__(self, fraction, gap=0):
+    def __init__(self, fraction, gap=0, classification=False):
         self.fraction = fraction
         self.gap = gap
+        self.classification = classification
 
     def __call__(self, dataset, y=None, **fit_params):
         n_samples = len(dataset)
@@ -176,9 +182,24 @@ class TailSplit:
                 "Pass more data, a smaller validation_fraction or a smaller gap."
             )
         # Slices, not index arrays: both parts are views of the one padded copy.
-        return (
-            dataset.subset(slice(0, n_train)),
-            dataset.subset(slice(n_samples - n_valid, n_samples)),
+        train = dataset.subset(slice(0, n_train))
+        valid = dataset.subset(slice(n_samples - n_valid, n_samples))
+        if self.classification:
+            _warn_unseen_classes(train.y, valid.y)
+        return train, valid
+
+
+def _warn_unseen_classes(y_train, y_valid):
+    unseen = set(y_valid.reshape(-1).tolist()) - set(y_train.reshape(-1).tolist())
+    if unseen:
+        warnings.warn(
+            f"The early-stopping validation tail (the last rows, in the order "
+            f"given) holds {len(unseen)} class(es) that the training part never "
+            "shows, so the validation loss cannot guide training. If the rows "
+            "are sorted by class and not by time, shuffle them before fit "
+            "(sklearn.utils.shuffle).",
+            UserWarning,
+            stacklevel=2,
         )
 
 

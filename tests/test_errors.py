@@ -178,3 +178,11 @@ def test_scaler_feature_mismatch():
     scaler = SequenceScaler().fit(np.ones((2, 3, 2)))
     with pytest.raises(ValueError, match="X has 1 features per time step"):
         scaler.transform(np.ones((2, 3)))
+
+
+def test_warns_when_the_validation_tail_holds_unseen_classes():
+    X = np.ones((20, 3), dtype=np.float32)
+    y = np.array(["a"] * 10 + ["b"] * 8 + ["c"] * 2)  # sorted by class
+    clf = RNNClassifier(early_stopping=True, validation_fraction=0.1, **TINY)
+    with pytest.warns(UserWarning, match="1 class\\(es\\) that the training part"):
+        clf.fit(X, y)
