@@ -266,8 +266,8 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
             if len(classes_) < 2:
                 raise ValueError(
                     f"RNNClassifier needs samples of at least 2 classes, but y "
-                    f"contains only one class: {classes_.tolist()[0]!r}. Pass data with "
-                    "several classes (or pass `classes` to partial_fit)."
+                    f"contains only one class: {classes_.tolist()[0]!r}. Pass data "
+                    "with several classes (or pass `classes` to partial_fit)."
                 )
         unseen = np.setdiff1d(y, classes_)
         if len(unseen):
