@@ -96,9 +96,7 @@ results = {
     ),
     "seasonal naive (12 months ago)": float(
         np.sqrt(
-            np.mean(
-                (passengers[split + 1 - 12 : -12] - passengers[split + 1 :]) ** 2
-            )
+            np.mean((passengers[split + 1 - 12 : -12] - passengers[split + 1 :]) ** 2)
         )
     ),
 }
