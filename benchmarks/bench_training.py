@@ -301,7 +301,7 @@ def main():
         elif section == "cells":
             cells(2000 // scale, rounds)
         elif section == "memory":
-            memory(8000 // scale)
+            memory(20000 // scale)
         elif section == "threads":
             threads(4096 // scale, rounds)
 

@@ -174,6 +174,11 @@ def _from_tokens(array, name):
     # A row with no tokens (an empty document) is read as one padding step:
     # the model's answer to "no evidence", as Keras gives for a masked row.
     lengths = np.maximum(is_token.sum(axis=1), 1)
+    if np.all(is_token[:, 1:] <= is_token[:, :-1]):
+        # Already post-padded: a view, no copy.
+        return Sequences(
+            array[:, : lengths.max()].astype(np.int64, copy=False), lengths
+        )
     # Keras' mask_zero semantics: a 0 anywhere is skipped. A stable sort on
     # "is padding" moves the real tokens to the front, keeping their order.
     order = np.argsort(~is_token, axis=1, kind="stable")

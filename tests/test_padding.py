@@ -85,3 +85,10 @@ def test_check_sequences_skips_zero_tokens_like_keras_mask_zero():
 def test_float_input_without_padding_is_not_copied():
     X = np.ones((4, 5, 2), dtype=np.float32)
     assert check_sequences(X).values is X
+
+
+def test_post_padded_token_ids_are_not_copied():
+    X = np.array([[4, 5, 0], [6, 0, 0]], dtype=np.int64)
+    seqs = check_sequences(X)
+    assert np.shares_memory(seqs.values, X)
+    assert seqs.lengths.tolist() == [2, 1]
