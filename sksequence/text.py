@@ -12,9 +12,10 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 __all__ = ["TextTokenizer"]
 
