@@ -64,6 +64,7 @@ class _BaseRNN(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"}), str],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -94,7 +95,7 @@ class _BaseRNN(BaseEstimator):
         )
         device = _resolve_device(self.device)
         seed = _draw_seed(self.random_state)
-        with _seeded(seed, device):
+        with _seeded(seed, device), _torch_threads(self.n_threads):
             if warm:
                 module = self.net_.module_
             else:
@@ -225,7 +226,7 @@ class _BaseRNN(BaseEstimator):
         # Sorting by length lets every batch stop at its own longest sequence.
         order = np.argsort(seqs.lengths, kind="stable")
         outputs = np.empty((len(seqs), module.head.out_features), dtype=np.float64)
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(self.n_threads):
             for start in range(0, len(order), PREDICT_BATCH_SIZE):
                 rows = order[start : start + PREDICT_BATCH_SIZE]
                 lengths = seqs.lengths[rows]
@@ -297,6 +298,20 @@ def _draw_seed(random_state):
     if isinstance(random_state, Integral):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextmanager
+def _torch_threads(n_threads):
+    """Run the block with ``n_threads`` torch threads (``None``: unchanged)."""
+    previous = torch.get_num_threads()
+    if n_threads is None or n_threads == previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextmanager

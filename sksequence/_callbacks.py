@@ -40,29 +40,43 @@ class GradientMonitor(Callback):
     def on_train_begin(self, net, **kwargs):
         # Collected once, not on every step from skorch's generator.
         self._params = [p for _, p in net.get_all_learnable_params()]
-        self._same_device = len({(p.device, p.dtype) for p in self._params}) == 1
+        self._flat, self._views = _flat_gradients(self._params)
 
     def on_epoch_begin(self, net, **kwargs):
         self._norms = []
         self._clipped = 0
 
     def on_grad_computed(self, net, named_parameters, **kwargs):
-        params = [p for p in self._params if p.grad is not None]
-        grads = [p.grad for p in params]
-        norm = float(_total_norm(grads, self._same_device))
+        if self._flat is not None and all(
+            p.grad is view for p, view in zip(self._params, self._views, strict=True)
+        ):
+            # One contiguous gradient: norm and clipping are single kernels.
+            flat = self._flat
+            grads = params = None
+            norm = float(torch.linalg.vector_norm(flat))
+        else:
+            params = [p for p in self._params if p.grad is not None]
+            grads = [p.grad for p in params]
+            norm = float(_total_norm(grads))
         if not math.isfinite(norm):
             self._diverged(net, norm)
         clipped = False
         if self.clip_norm is not None and norm > self.clip_norm:
-            # Takes the parameters (it scales their .grad) and a tensor norm.
-            torch.nn.utils.clip_grads_with_norm_(
-                params, self.clip_norm, torch.tensor(norm)
-            )
+            # The factor of torch.nn.utils.clip_grad_norm_.
+            factor = self.clip_norm / (norm + 1e-6)
+            if grads is None:
+                flat.mul_(factor)
+            else:
+                torch._foreach_mul_(grads, factor)
             clipped = True
         if self.clip_value is not None:
-            largest = float(torch.nn.utils.get_total_norm(grads, math.inf))
+            if grads is None:
+                largest = float(torch.linalg.vector_norm(flat, math.inf))
+                flat.clamp_(-self.clip_value, self.clip_value)
+            else:
+                largest = float(torch.nn.utils.get_total_norm(grads, math.inf))
+                torch.nn.utils.clip_grad_value_(params, self.clip_value)
             clipped |= largest > self.clip_value
-            torch.nn.utils.clip_grad_value_(params, self.clip_value)
         self._norms.append(norm)
         self._clipped += clipped
 
@@ -88,9 +102,32 @@ class GradientMonitor(Callback):
         )
 
 
-def _total_norm(grads, same_device):
+def _flat_gradients(params):
+    """Give ``params`` gradients that are views of one flat buffer.
+
+    Returns ``(flat, views)``, or ``(None, None)`` when the parameters do not
+    share one device and dtype. The network must then zero gradients in
+    place (``SequenceNet`` does) so that backward accumulates into the views
+    instead of replacing them; the norm of all gradients is then one kernel
+    on ``flat`` instead of one per parameter.
+    """
+    if not params or len({(p.device, p.dtype) for p in params}) != 1:
+        return None, None
+    flat = torch.zeros(
+        sum(p.numel() for p in params), device=params[0].device, dtype=params[0].dtype
+    )
+    views = list(flat.split([p.numel() for p in params]))
+    for i, (param, view) in enumerate(zip(params, views, strict=True)):
+        views[i] = view.view_as(param)
+        if param.grad is not None:
+            views[i].copy_(param.grad)
+        param.grad = views[i]
+    return flat, views
+
+
+def _total_norm(grads):
     """Global L2 norm; for one device and dtype, ``get_total_norm`` in half the time."""
-    if same_device and grads:
+    if grads and len({(g.device, g.dtype) for g in grads}) == 1:
         return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     return torch.nn.utils.get_total_norm(grads)
 

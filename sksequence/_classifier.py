@@ -82,6 +82,16 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Torch device for training and prediction; ``"auto"`` picks CUDA when
         available.
+    n_threads : int or None, default=None
+        Torch CPU threads for ``fit`` and prediction. ``None`` keeps torch's
+        current setting (``torch.get_num_threads()``, which joblib lowers
+        inside parallel ``GridSearchCV`` workers); an int sets
+        ``torch.set_num_threads(n_threads)`` for the call only and restores the
+        previous value after it. Small recurrent models gain little from a
+        second thread and lose up to 6x when other processes share the cores
+        (measured, see the benchmarks): use ``n_threads=1`` on small or shared
+        machines. The setting is process-wide, so estimators fitted at the
+        same time in several threads of one process should agree on it.
     verbose : int, default=0
         ``0`` is silent; ``1`` prints a per-epoch table and a progress bar.
 
@@ -156,6 +166,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         warm_start=False,
         random_state=None,
         device="cpu",
+        n_threads=None,
         verbose=0,
     ):
         self.cell = cell
@@ -181,6 +192,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)

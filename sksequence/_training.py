@@ -212,8 +212,30 @@ class SequenceNet(NeuralNet):
 
     Per-batch work that skorch repeats on every step is trimmed: the train or
     eval mode is only switched when it changes (``Module.train`` walks every
-    submodule), and targets are already tensors.
+    submodule), targets are already tensors, and the batch size is read from
+    the lengths instead of skorch's generic ``get_len``. Gradients are zeroed
+    in place, never set to ``None``, so that ``GradientMonitor``'s flat
+    gradient buffer survives from step to step.
     """
+
+    def _zero_grad_optimizer(self, set_to_none=None):
+        super()._zero_grad_optimizer(set_to_none=False)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop (skorch 1.x ``NeuralNet.run_single_epoch``) with the
+        # batch size taken from our batches' lengths: skorch's ``get_len``
+        # walks the batch dict and costs more than a tiny model's step here.
+        if iterator is None:
+            return
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history.record_batch(prefix + "_loss", step["loss"].item())
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]["lengths"]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def _set_training(self, training=True):
         names = self._modules + self._criteria

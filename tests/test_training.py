@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from sksequence import RNNClassifier, RNNRegressor
+from sksequence import RNNClassifier, RNNRegressor, TrainingDivergedError
 from sksequence._callbacks import GradientMonitor, _total_norm
 from sksequence._module import RNNModule
 from sksequence._training import (
@@ -217,9 +217,77 @@ def test_set_training_switches_modes_when_needed():
 def test_total_norm_matches_torch():
     grads = [torch.randn(4, 3), torch.randn(7), torch.randn(2, 2, 2)]
     expected = torch.nn.utils.get_total_norm(grads)
-    torch.testing.assert_close(_total_norm(grads, True), expected)
-    torch.testing.assert_close(_total_norm(grads, False), expected)
-    assert float(_total_norm([], True)) == 0.0
+    torch.testing.assert_close(_total_norm(grads), expected)
+    assert float(_total_norm([])) == 0.0
+
+
+def test_gradient_monitor_uses_one_flat_gradient_buffer():
+    """Gradients stay views of one buffer across steps (zeroed in place)."""
+    dataset = _ragged_dataset()
+    torch.manual_seed(0)
+    monitor = GradientMonitor(clip_norm=0.01)
+    net = _net(RNNModule(2, 1, hidden_size=6), callbacks=[("g", monitor)])
+    net.fit(dataset)
+    flat = monitor._flat
+    assert flat is not None
+    for param in net.module_.parameters():
+        assert param.grad.untyped_storage().data_ptr() == flat.data_ptr()
+    # Every step was clipped to the norm: the last gradient left has it.
+    assert float(torch.linalg.vector_norm(flat)) == pytest.approx(0.01, rel=1e-3)
+    assert net.history[-1, "clipped_fraction"] == 1.0
+
+
+@pytest.mark.parametrize("clip", [{"clip_norm": 0.05}, {"clip_value": 0.01}])
+def test_flat_and_per_parameter_clipping_agree(clip):
+    """The flat-buffer path and the fallback (grads set to None) clip alike."""
+    dataset = _ragged_dataset()
+    torch.manual_seed(0)
+    module = RNNModule(2, 1, cell="gru", hidden_size=6)
+    flat = _net(copy.deepcopy(module), callbacks=[("g", GradientMonitor(**clip))])
+    flat.fit(dataset)
+
+    class SetToNone(type(flat)):
+        def _zero_grad_optimizer(self, set_to_none=None):
+            for param in self.module_.parameters():
+                param.grad = None
+
+    loose = SetToNone(
+        **{k: v for k, v in flat.get_params(deep=False).items() if k != "module"},
+        module=copy.deepcopy(module),
+    )
+    loose.set_params(callbacks=[("g", GradientMonitor(**clip))]).fit(dataset)
+    assert loose.history[-1, "grad_norm_mean"] == pytest.approx(
+        flat.history[-1, "grad_norm_mean"], rel=1e-4
+    )
+    for a, b in zip(flat.module_.parameters(), loose.module_.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("Model", [RNNClassifier, RNNRegressor])
+def test_n_threads_applies_to_fit_and_predict_and_is_restored(Model):
+    X = np.random.default_rng(0).normal(size=(20, 5, 2))
+    y = np.arange(20) % 2
+    before = torch.get_num_threads()
+    wanted = 2 if before == 1 else 1
+    model = Model(hidden_size=3, max_epochs=1, n_threads=wanted, random_state=0)
+    seen = []
+    model.fit(X, y)
+    model.net_.module_.register_forward_pre_hook(
+        lambda *_: seen.append(torch.get_num_threads())
+    )
+    model.predict(X)
+    model.set_params(warm_start=True).fit(X, y)
+    assert seen and set(seen) == {wanted}
+    assert torch.get_num_threads() == before
+
+
+def test_n_threads_is_restored_when_fit_fails():
+    before = torch.get_num_threads()
+    model = RNNRegressor(hidden_size=3, lr=1e30, max_epochs=3, n_threads=before + 1)
+    X = np.random.default_rng(0).normal(size=(20, 5, 2)) * 1e10
+    with pytest.raises(TrainingDivergedError):
+        model.fit(X, X[:, 0, 0] * 1e20)
+    assert torch.get_num_threads() == before
 
 
 def test_warm_start_after_predict_trains_in_train_mode(ragged_classification):
