@@ -170,20 +170,60 @@ def _from_tokens(array, name):
             f"X[{row}, {step}] = {array[row, step]}. If X holds numeric values "
             "rather than token ids, pass it as floats: X.astype(float)."
         )
-    is_token = array != 0
+    lengths, post_padded, pre_padded = _token_layout(array)
     # A row with no tokens (an empty document) is read as one padding step:
     # the model's answer to "no evidence", as Keras gives for a masked row.
-    lengths = np.maximum(is_token.sum(axis=1), 1)
-    if np.all(is_token[:, 1:] <= is_token[:, :-1]):
-        # Already post-padded: a view, no copy.
+    lengths = np.maximum(lengths, 1)
+    if post_padded:
+        # A view, no copy.
         return Sequences(
             array[:, : lengths.max()].astype(np.int64, copy=False), lengths
         )
-    # Keras' mask_zero semantics: a 0 anywhere is skipped. A stable sort on
-    # "is padding" moves the real tokens to the front, keeping their order.
-    order = np.argsort(~is_token, axis=1, kind="stable")
-    values = np.take_along_axis(array, order, axis=1)[:, : lengths.max()]
-    return Sequences(np.ascontiguousarray(values, dtype=np.int64), lengths)
+    return Sequences(_compact_tokens(array, lengths, pre_padded), lengths)
+
+
+# Rows examined or rearranged at a time: bounds the temporaries (masks, sort
+# order, gathered rows) to a few MB, so the result is the only full-size copy.
+_CHUNK_ROWS = 1024
+
+
+def _row_chunks(n_rows):
+    return (slice(i, i + _CHUNK_ROWS) for i in range(0, n_rows, _CHUNK_ROWS))
+
+
+def _token_layout(array):
+    """Tokens per row, and whether every row is post- / pre-padded."""
+    lengths = np.empty(len(array), dtype=np.int64)
+    post_padded = pre_padded = True
+    for rows in _row_chunks(len(array)):
+        is_token = array[rows] != 0
+        lengths[rows] = is_token.sum(axis=1)
+        post_padded &= bool(np.all(is_token[:, 1:] <= is_token[:, :-1]))
+        pre_padded &= bool(np.all(is_token[:, :-1] <= is_token[:, 1:]))
+    return lengths, post_padded, pre_padded
+
+
+def _compact_tokens(array, lengths, pre_padded):
+    """Move each row's tokens to its front, in order (post-padding).
+
+    Keras' mask_zero semantics: a 0 anywhere is skipped. Pre-padded rows
+    (every 0 before every token) are shifted left; otherwise a stable sort on
+    "is padding" moves the tokens to the front, keeping their order.
+    """
+    width = int(lengths.max())
+    values = np.empty((len(array), width), dtype=np.int64)
+    steps = np.arange(width)
+    for rows in _row_chunks(len(array)):
+        if pre_padded:
+            index = (array.shape[1] - lengths[rows])[:, None] + steps
+            np.minimum(index, array.shape[1] - 1, out=index)
+            chunk = np.take_along_axis(array[rows], index, axis=1)
+            chunk[steps >= lengths[rows][:, None]] = 0
+        else:
+            order = np.argsort(array[rows] == 0, axis=1, kind="stable")
+            chunk = np.take_along_axis(array[rows], order[:, :width], axis=1)
+        values[rows] = chunk
+    return values
 
 
 def _from_nan_padded(array, name):

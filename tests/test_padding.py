@@ -92,3 +92,28 @@ def test_post_padded_token_ids_are_not_copied():
     seqs = check_sequences(X)
     assert np.shares_memory(seqs.values, X)
     assert seqs.lengths.tolist() == [2, 1]
+
+
+def _naive_tokens(X):
+    """Each row's non-zero ids in order (an empty row: one 0), post-padded."""
+    rows = [[t for t in row if t != 0] or [0] for row in X.tolist()]
+    width = max(len(row) for row in rows)
+    return np.array([row + [0] * (width - len(row)) for row in rows])
+
+
+@pytest.mark.parametrize("layout", ["pre", "interior"])
+@pytest.mark.parametrize("chunk", [3, 1024])
+def test_token_ids_are_compacted_like_a_naive_loop(layout, chunk, monkeypatch):
+    """Pre-padded rows are shifted, others sorted; chunk borders change nothing."""
+    monkeypatch.setattr("sksequence._sequences._CHUNK_ROWS", chunk)
+    rng = np.random.default_rng(0)
+    X = np.zeros((10, 8), dtype=np.int64)
+    for row, length in enumerate(rng.integers(0, 7, len(X))):
+        X[row, 8 - length :] = rng.integers(1, 50, length)  # pre-padded
+    if layout == "interior":
+        X[2, 7] = 0
+        X[4, 3] = 9  # zeros on both sides of it
+    seqs = check_sequences(X)
+    expected = _naive_tokens(X)
+    np.testing.assert_array_equal(seqs.values, expected)
+    assert seqs.lengths.tolist() == [max(int(np.sum(r != 0)), 1) for r in X]
