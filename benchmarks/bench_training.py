@@ -194,9 +194,11 @@ def status(field):
 sys.path.insert(0, "benchmarks")
 from _common import make_tokens, review_lengths, make_estimator
 n, kind, early = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
-if kind == "tokens":
+if kind.startswith("tokens"):
     lengths = review_lengths(n)
     X, L, y = make_tokens(n, int(lengths.max()), lengths=lengths)
+    if kind == "tokens, pre-padded":
+        X = np.stack([np.roll(row, X.shape[1] - l) for row, l in zip(X, L)])
     copy = X.nbytes
 else:
     rng = np.random.default_rng(0)
@@ -216,24 +218,31 @@ print(json.dumps({"copy": copy, "extra": after - before}))
 """
 
 
-def memory(n):
+def memory(n, repeats=3):
     lines = [
-        f"\n### Memory: peak RSS growth during fit ({n} sequences)\n",
+        f"\n### Memory: peak RSS growth during fit ({n} sequences; median of "
+        f"{repeats} fresh processes, range in brackets)\n",
         "| input | early stopping | padded copy (MB) | extra peak (MB) | copies |",
         "|---|---|---:|---:|---:|",
     ]
-    for kind in ("tokens", "float32"):
+    for kind in ("tokens, post-padded", "tokens, pre-padded", "float32"):
         for early in (False, True):
-            out = subprocess.run(
-                [sys.executable, "-c", _MEMORY_CHILD, str(n), kind, str(int(early))],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            res = json.loads(out.strip().splitlines()[-1])
+            extras = []
+            for _ in range(repeats):
+                args = [str(n), kind, str(int(early))]
+                out = subprocess.run(
+                    [sys.executable, "-c", _MEMORY_CHILD, *args],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                res = json.loads(out.strip().splitlines()[-1])
+                extras.append(res["extra"])
+            extra, copy = np.median(extras), res["copy"]
             lines.append(
-                f"| {kind} | {early} | {res['copy'] / 1e6:.0f} | "
-                f"{res['extra'] / 1e6:.0f} | {res['extra'] / res['copy']:.2f} |"
+                f"| {kind} | {early} | {copy / 1e6:.0f} | {extra / 1e6:.0f} "
+                f"[{min(extras) / 1e6:.0f}-{max(extras) / 1e6:.0f}] | "
+                f"{extra / copy:.2f} |"
             )
     text = "\n".join(lines)
     print(text, flush=True)

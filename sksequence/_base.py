@@ -319,7 +319,9 @@ def _seeded(seed, device):
     """Seed torch for the block and restore the caller's RNG state after it."""
     devices = []
     if str(device).startswith("cuda"):
-        devices = [torch.device(device).index or 0]
+        index = torch.device(device).index
+        # "cuda" without an index means the current CUDA device.
+        devices = [torch.cuda.current_device() if index is None else index]
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
