@@ -165,8 +165,12 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
     ``window - 1`` rows of every test fold therefore get a shorter, padded
     history (they do not see the end of the training fold), and with
     ``difference=True`` the first row of every fold has a difference of 0.
-    This can only make the scores slightly pessimistic, never leak the
-    future; it matters little when folds are much longer than ``window``.
+    This never leaks the future but makes the scores pessimistic, by a lot
+    when folds are short (nearly 2x the RMSE on 17-26-month airline folds
+    with ``window=13``, enough to reorder a window search); it matters
+    little when folds are much longer than ``window``. The forecasting
+    examples start each test fold ``window`` rows early and score only the
+    rows after them.
     To give every row its full history, window the whole series with
     :func:`make_windows` first and split the windows instead.
 
