@@ -52,6 +52,7 @@ class _BaseRNN(BaseEstimator):
         "init": [StrOptions({"pytorch", "keras", "orthogonal"})],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [None, Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
@@ -155,6 +156,10 @@ class _BaseRNN(BaseEstimator):
             )
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
+        # None leaves the optimizer's own default (0.01 for AdamW, else 0).
+        optimizer_params = {}
+        if self.weight_decay is not None:
+            optimizer_params["optimizer__weight_decay"] = self.weight_decay
         return SequenceNet(
             module=module,
             criterion=self._criterion(module.head.out_features),
@@ -180,6 +185,7 @@ class _BaseRNN(BaseEstimator):
             callbacks=callbacks,
             verbose=self.verbose,
             device=device,
+            **optimizer_params,
         )
 
     def _resume(self, net, warm):
@@ -188,9 +194,12 @@ class _BaseRNN(BaseEstimator):
             return
         previous = self.net_
         if type(previous.optimizer_) is type(net.optimizer_):
+            # The current lr and weight_decay win over the loaded ones.
+            decays = [group["weight_decay"] for group in net.optimizer_.param_groups]
             net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
-            for group in net.optimizer_.param_groups:
+            for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
                 group["lr"] = self.lr
+                group["weight_decay"] = decay
         net.history_ = previous.history_
 
     def _sample_weights(self, sample_weight, y, n_samples, fitted):

@@ -46,9 +46,16 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         PyTorch's defaults. ``"orthogonal"``: orthogonal input and recurrent
         weights.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
-        Torch optimizer, with PyTorch's default settings apart from ``lr``.
+        Torch optimizer, with PyTorch's default settings apart from ``lr``
+        and ``weight_decay``.
     lr : float, default=1e-3
         Learning rate.
+    weight_decay : float or None, default=None
+        Weight decay passed to the torch optimizer. ``None`` keeps the
+        optimizer's own default: 0 for ``"adam"``, ``"rmsprop"`` and
+        ``"sgd"``, 0.01 for ``"adamw"``. It is an L2 penalty added to the
+        gradient for ``"adam"``, ``"rmsprop"`` and ``"sgd"``, and decoupled
+        weight decay (applied to the weights directly) for ``"adamw"``.
     batch_size : int, default=32
         Sequences per training step. Batches group sequences of similar
         length.
@@ -153,6 +160,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         init="keras",
         optimizer="adam",
         lr=1e-3,
+        weight_decay=None,
         batch_size=32,
         max_epochs=50,
         clip_norm=None,
@@ -179,6 +187,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         self.init = init
         self.optimizer = optimizer
         self.lr = lr
+        self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.clip_norm = clip_norm

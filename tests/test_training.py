@@ -334,3 +334,77 @@ def test_same_seed_same_model_with_buckets(ragged_classification):
     first = RNNClassifier(**params).fit(X, y).predict_proba(X)
     second = RNNClassifier(**params).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
+
+
+# -- weight_decay ----------------------------------------------------------------
+
+
+def _tiny_series(n=24, seed=0):
+    X = np.random.default_rng(seed).normal(size=(n, 5, 2)).astype(np.float32)
+    return X, X[:, :, 0].sum(axis=1)
+
+
+def _decays(model):
+    return [group["weight_decay"] for group in model.net_.optimizer_.param_groups]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "default"), [("adam", 0), ("adamw", 0.01), ("rmsprop", 0), ("sgd", 0)]
+)
+@pytest.mark.parametrize("Model", [RNNClassifier, RNNRegressor])
+def test_weight_decay_reaches_the_torch_optimizer(Model, optimizer, default):
+    X, y = _tiny_series()
+    y = y > 0 if Model is RNNClassifier else y
+    params = {"hidden_size": 3, "max_epochs": 1, "optimizer": optimizer}
+    model = Model(weight_decay=0.25, random_state=0, **params).fit(X, y)
+    assert _decays(model) == [0.25]
+    model = Model(random_state=0, **params).fit(X, y)
+    assert _decays(model) == [default]
+
+
+def test_large_weight_decay_shrinks_the_weights():
+    X, y = _tiny_series()
+
+    def weight_norm(weight_decay):
+        model = RNNRegressor(
+            hidden_size=4,
+            optimizer="sgd",
+            lr=0.1,
+            weight_decay=weight_decay,
+            max_epochs=5,
+            batch_size=8,
+            random_state=0,
+        ).fit(X, y)
+        params = [p.detach().ravel() for p in model.net_.module_.parameters()]
+        return float(torch.linalg.vector_norm(torch.cat(params)))
+
+    assert weight_norm(1.0) < 0.5 * weight_norm(0.0)
+
+
+@pytest.mark.parametrize("Model", [RNNClassifier, RNNRegressor])
+def test_negative_weight_decay_is_rejected(Model):
+    X, y = _tiny_series(n=6)
+    with pytest.raises(ValueError, match="'weight_decay' parameter"):
+        Model(weight_decay=-0.1, max_epochs=1).fit(X, y > 0)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"), [(0.5, 0.1, 0.1), (0.5, None, 0.01)]
+)
+def test_warm_start_uses_the_new_weight_decay(first, second, expected):
+    X, y = _tiny_series()
+    model = RNNRegressor(
+        hidden_size=3,
+        max_epochs=1,
+        optimizer="adamw",
+        weight_decay=first,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
+    assert _decays(model) == [first]
+    model.set_params(weight_decay=second).fit(X, y)
+    assert _decays(model) == [expected]
+    # The optimizer state was still carried over: AdamW kept counting steps.
+    state = model.net_.optimizer_.state
+    steps = {int(state[p]["step"]) for p in model.net_.module_.parameters()}
+    assert steps == {2 * -(-len(X) // 32)}
