@@ -182,7 +182,7 @@ def cells(n, rounds):
 
 
 _MEMORY_CHILD = """
-import gc, json, sys
+import gc, json, sys, tracemalloc
 import numpy as np
 
 def status(field):
@@ -193,57 +193,72 @@ def status(field):
 
 sys.path.insert(0, "benchmarks")
 from _common import make_tokens, review_lengths, make_estimator
-n, kind, early = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
+n, kind, early, trace = (int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1",
+                         sys.argv[4] == "1")
 if kind.startswith("tokens"):
     lengths = review_lengths(n)
     X, L, y = make_tokens(n, int(lengths.max()), lengths=lengths)
     if kind == "tokens, pre-padded":
         X = np.stack([np.roll(row, X.shape[1] - l) for row, l in zip(X, L)])
-    copy = X.nbytes
 else:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 200, 4)).astype(np.float32)
     y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
-    copy = X.nbytes
 est = make_estimator(epochs=1, batch_size=512, hidden=4, embed=4,
                      early_stopping=early)
 est.fit(X[:64], y[:64])  # warm up: imports, allocator pools
 gc.collect()
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # reset the peak-RSS mark (VmHWM) to the current RSS
-before = status("VmRSS")
-est.fit(X, y)
-after = status("VmHWM")
-print(json.dumps({"copy": copy, "extra": after - before}))
+if trace:
+    # numpy reports its allocations to tracemalloc; torch tensors made from
+    # the data share numpy's memory, and batches are small.
+    tracemalloc.start()
+    est.fit(X, y)
+    extra = tracemalloc.get_traced_memory()[1]
+else:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak-RSS mark (VmHWM) to the current RSS
+    before = status("VmRSS")
+    est.fit(X, y)
+    extra = status("VmHWM") - before
+print(json.dumps({"copy": X.nbytes, "extra": extra}))
 """
 
 
-def memory(n, repeats=3):
+def _memory_child(n, kind, early, trace):
+    args = [str(n), kind, str(int(early)), str(int(trace))]
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def memory(n):
     lines = [
-        f"\n### Memory: peak RSS growth during fit ({n} sequences; median of "
-        f"{repeats} fresh processes, range in brackets)\n",
-        "| input | early stopping | padded copy (MB) | extra peak (MB) | copies |",
-        "|---|---|---:|---:|---:|",
+        f"\n### Memory during fit ({n} sequences; one fresh process per cell)\n",
+        "| input | early stopping | padded copy (MB) | data path peak (MB) | "
+        "data path copies | RSS growth (MB) | RSS growth, n/10 rows (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for kind in ("tokens, post-padded", "tokens, pre-padded", "float32"):
-        for early in (False, True):
-            extras = []
-            for _ in range(repeats):
-                args = [str(n), kind, str(int(early))]
-                out = subprocess.run(
-                    [sys.executable, "-c", _MEMORY_CHILD, *args],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                res = json.loads(out.strip().splitlines()[-1])
-                extras.append(res["extra"])
-            extra, copy = np.median(extras), res["copy"]
-            lines.append(
-                f"| {kind} | {early} | {copy / 1e6:.0f} | {extra / 1e6:.0f} "
-                f"[{min(extras) / 1e6:.0f}-{max(extras) / 1e6:.0f}] | "
-                f"{extra / copy:.2f} |"
-            )
+    configs = [
+        ("tokens, post-padded", False),
+        ("tokens, post-padded", True),
+        ("tokens, pre-padded", False),
+        ("float32", False),
+        ("float32", True),
+    ]
+    for kind, early in configs:
+        traced = _memory_child(n, kind, early, trace=True)
+        rss = _memory_child(n, kind, early, trace=False)
+        small = _memory_child(n // 10, kind, early, trace=False)
+        copy = traced["copy"]
+        lines.append(
+            f"| {kind} | {early} | {copy / 1e6:.0f} | {traced['extra'] / 1e6:.1f} | "
+            f"{traced['extra'] / copy:.2f} | {rss['extra'] / 1e6:.0f} | "
+            f"{small['extra'] / 1e6:.0f} |"
+        )
     text = "\n".join(lines)
     print(text, flush=True)
     return text
