@@ -168,17 +168,19 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
     This never leaks the future but makes the scores pessimistic, by a lot
     when folds are short (nearly 2x the RMSE on 17-26-month airline folds
     with ``window=13``, enough to reorder a window search); it matters
-    little when folds are much longer than ``window``. The forecasting
-    examples start each test fold ``window`` rows early and score only the
-    rows after them.
-    To give every row its full history, window the whole series with
-    :func:`make_windows` first and split the windows instead.
+    little when folds are much longer than ``window``. To give every scored
+    row its full history, wrap the splitter in
+    :class:`~sksequence.model_selection.WithHistory` (with ``history`` at
+    least ``window``), which starts each test fold early, and score with
+    its ``scorer``, which skips those early rows; or window the whole series
+    with :func:`make_windows` first and split the windows instead.
 
     **Targets.** Input transforms need no inverse. To forecast levels of a
     trending series, transform the target too, for instance with
     ``TransformedTargetRegressor(regressor, func=np.log,
-    inverse_func=np.exp)``, or predict the change ``y_t - x_t`` and add
-    ``x_t`` back after predicting.
+    inverse_func=np.exp)``, or learn the change from the last observed value
+    and predict levels with
+    :class:`~sksequence.forecasting.RelativeTargetRegressor`.
 
     Examples
     --------
