@@ -31,7 +31,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
 from sklearn.pipeline import Pipeline
 
-from sksequence import RNNRegressor, SlidingWindow, make_windows
+from sksequence import RNNRegressor, SlidingWindow, WithHistory, make_windows
 from sksequence.datasets import load_airline
 
 torch.set_num_threads(1)
@@ -80,30 +80,23 @@ def make_pipeline(window=13, cell="lstm", clip_norm=None, seed=0):
 # pipeline only the test months, so ``SlidingWindow`` would window them on
 # their own and the first ``window - 1`` test months would see a shortened
 # history: with folds of 17 to 26 months that penalises long windows most and
-# hides how much the seasonal lag helps. So each test fold starts ``CONTEXT``
-# months early, and the scorer ignores those months: they only give the
-# windows their history (windows look back only, so nothing leaks). The
-# second score below is what a plain ``TimeSeriesSplit`` would report.
+# hides how much the seasonal lag helps. So
+# :class:`~sksequence.model_selection.WithHistory` starts each test fold
+# ``CONTEXT`` months early, and its scorer ignores those months: they only give
+# the windows their history (windows look back only, so nothing leaks). The
+# "alone" scorer predicts the scored months without them: what a plain
+# ``TimeSeriesSplit`` would report.
 CONTEXT = 13  # the longest window searched
-
-
-def with_context(cv):
-    """TimeSeriesSplit folds whose test part starts CONTEXT rows early."""
-    return [
-        (train, np.arange(test[0] - CONTEXT, test[-1] + 1))
-        for train, test in cv.split(X[:split])
-    ]
-
-
+folds = WithHistory(TimeSeriesSplit(5), history=CONTEXT)
 scoring = {
-    "history": lambda model, X, y: -rmse(y[CONTEXT:], model.predict(X)[CONTEXT:]),
-    "alone": lambda model, X, y: -rmse(y[CONTEXT:], model.predict(X[CONTEXT:])),
+    "history": folds.scorer("neg_root_mean_squared_error"),
+    "alone": folds.scorer("neg_root_mean_squared_error", use_history=False),
 }
 cv = cross_validate(
     make_pipeline(),
     X[:split],
     target[:split],
-    cv=with_context(TimeSeriesSplit(5)),
+    cv=folds,
     scoring=scoring,
 )
 for name in scoring:
@@ -124,7 +117,7 @@ search = GridSearchCV(
         "rnn__cell": ["lstm", "gru"],
         "rnn__clip_norm": [None, 1.0],
     },
-    cv=with_context(TimeSeriesSplit(3)),
+    cv=WithHistory(TimeSeriesSplit(3), history=CONTEXT),
     scoring=scoring,
     refit="history",
 )

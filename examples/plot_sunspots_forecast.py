@@ -28,7 +28,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
 from sklearn.pipeline import Pipeline
 
-from sksequence import RNNRegressor, SlidingWindow, make_windows
+from sksequence import RNNRegressor, SlidingWindow, WithHistory, make_windows
 from sksequence.preprocessing import SequenceScaler
 
 torch.set_num_threads(1)
@@ -69,31 +69,22 @@ def make_pipeline(window=11, cell="lstm", clip_norm=None, seed=0):
 
 # %%
 # Honest cross-validation on the training years. As in the airline example,
-# each test fold starts ``CONTEXT`` years early so that its first windows see
-# their full history, and the scorer ignores those years; the second score is
-# what a plain ``TimeSeriesSplit`` would report (test folds windowed alone).
-# With folds of 41 to 61 years, the two agree more closely than for the
-# airline series.
+# :class:`~sksequence.model_selection.WithHistory` starts each test fold
+# ``CONTEXT`` years early so that its first windows see their full history, and
+# its scorer ignores those years; the "alone" score is what a plain
+# ``TimeSeriesSplit`` would report (test folds windowed alone). With folds of
+# 41 to 61 years, the two agree more closely than for the airline series.
 CONTEXT = 22  # the longest window searched
-
-
-def with_context(cv):
-    """TimeSeriesSplit folds whose test part starts CONTEXT rows early."""
-    return [
-        (train, np.arange(test[0] - CONTEXT, test[-1] + 1))
-        for train, test in cv.split(X[:split])
-    ]
-
-
+folds = WithHistory(TimeSeriesSplit(5), history=CONTEXT)
 scoring = {
-    "history": lambda model, X, y: -rmse(y[CONTEXT:], model.predict(X)[CONTEXT:]),
-    "alone": lambda model, X, y: -rmse(y[CONTEXT:], model.predict(X[CONTEXT:])),
+    "history": folds.scorer("neg_root_mean_squared_error"),
+    "alone": folds.scorer("neg_root_mean_squared_error", use_history=False),
 }
 cv = cross_validate(
     make_pipeline(),
     X[:split],
     target[:split],
-    cv=with_context(TimeSeriesSplit(5)),
+    cv=folds,
     scoring=scoring,
 )
 for name in scoring:
@@ -114,7 +105,7 @@ search = GridSearchCV(
         "rnn__cell": ["lstm", "gru"],
         "rnn__clip_norm": [None, 1.0],
     },
-    cv=with_context(TimeSeriesSplit(3)),
+    cv=WithHistory(TimeSeriesSplit(3), history=CONTEXT),
     scoring=scoring,
     refit="history",
 )

@@ -5,6 +5,8 @@ from ._classifier import RNNClassifier
 from ._module import RNNModule
 from ._regressor import RNNRegressor
 from ._sequences import check_sequences, from_sktime
+from .forecasting import RelativeTargetRegressor
+from .model_selection import WithHistory
 from .persistence import ModelFileError
 from .preprocessing import SequenceScaler
 from .text import TextTokenizer
@@ -17,10 +19,12 @@ __all__ = [
     "RNNClassifier",
     "RNNModule",
     "RNNRegressor",
+    "RelativeTargetRegressor",
     "SequenceScaler",
     "SlidingWindow",
     "TextTokenizer",
     "TrainingDivergedError",
+    "WithHistory",
     "check_sequences",
     "from_sktime",
     "make_windows",

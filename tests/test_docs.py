@@ -17,6 +17,8 @@ PUBLIC_MODULES = [
     "sksequence",
     "sksequence.datasets",
     "sksequence.diagnostics",
+    "sksequence.forecasting",
+    "sksequence.model_selection",
     "sksequence.persistence",
     "sksequence.preprocessing",
     "sksequence.text",
