@@ -5,10 +5,14 @@ Forecasting airline passengers with a windowed LSTM
 One-step-ahead forecasts of the classic Box & Jenkins airline series (144
 months, bundled). Row ``t`` of the series becomes, through
 :class:`~sksequence.SlidingWindow`, the window of log-differenced history
-ending at ``t``; the target is the next log-difference, and a forecast is
-``y[t] * exp(prediction)``. Because the window length lives inside the
-pipeline, ``GridSearchCV`` with ``TimeSeriesSplit`` searches it honestly: no
-window ever sees a later month.
+ending at ``t``. The network learns the next log-difference, but
+:class:`~sksequence.forecasting.RelativeTargetRegressor` with ``log=True``
+hides that: it is fitted on the next month's passengers, turns them into
+``log(y[t+1] / y[t])`` for the network, and turns the network's output back
+into passengers, ``y[t] * exp(prediction)``. So ``cross_validate`` and
+``GridSearchCV`` score the forecast itself (RMSE in thousands of passengers).
+Because the window length lives inside the pipeline, ``GridSearchCV`` with
+``TimeSeriesSplit`` searches it honestly: no window ever sees a later month.
 
 The network is small (16 units per direction) and *bidirectional*: both
 directions read only the past window, but the backward one reads the same
@@ -31,15 +35,21 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
 from sklearn.pipeline import Pipeline
 
-from sksequence import RNNRegressor, SlidingWindow, WithHistory, make_windows
+from sksequence import (
+    RelativeTargetRegressor,
+    RNNRegressor,
+    SlidingWindow,
+    WithHistory,
+    make_windows,
+)
 from sksequence.datasets import load_airline
 
 torch.set_num_threads(1)
 start = time.perf_counter()
 passengers = load_airline().data
 n_test = 36
-X = passengers.reshape(-1, 1)[:-1]  # row t: the series up to month t
-target = np.diff(np.log(passengers))  # row t: log y[t+1] - log y[t]
+X = passengers[:-1, None]  # row t: the series up to month t
+y = passengers[1:]  # row t: the passengers of month t + 1
 split = len(X) - n_test
 
 
@@ -47,14 +57,9 @@ def rmse(y_true, y_pred):
     return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
 
 
-def rmse_in_passengers(log_diff_forecast):
-    """RMSE of level forecasts for the test months from log-diff forecasts."""
-    forecast = passengers[split:-1] * np.exp(log_diff_forecast)
-    return rmse(passengers[split + 1 :], forecast)
-
-
-def make_pipeline(window=13, cell="lstm", clip_norm=None, seed=0):
-    return Pipeline(
+def make_model(window=13, cell="lstm", clip_norm=None, seed=0):
+    """The windowed network, fitted on log-differences, predicting passengers."""
+    pipeline = Pipeline(
         [
             ("slidingwindow", SlidingWindow(window, log=True, difference=True)),
             (
@@ -72,6 +77,7 @@ def make_pipeline(window=13, cell="lstm", clip_norm=None, seed=0):
             ),
         ]
     )
+    return RelativeTargetRegressor(pipeline, log=True)
 
 
 # %%
@@ -93,82 +99,87 @@ scoring = {
     "alone": folds.scorer("neg_root_mean_squared_error", use_history=False),
 }
 cv = cross_validate(
-    make_pipeline(),
+    make_model(),
     X[:split],
-    target[:split],
+    y[:split],
     cv=folds,
     scoring=scoring,
 )
 for name in scoring:
     scores = -cv[f"test_{name}"]
     print(
-        f"TimeSeriesSplit(5) RMSE of log-differences, test folds windowed "
+        f"TimeSeriesSplit(5) RMSE (passengers), test folds windowed "
         f"{'with their history' if name == 'history' else 'alone'}: "
-        f"{scores.mean():.4f} +- {scores.std():.4f}"
+        f"{scores.mean():.1f} +- {scores.std():.1f}"
     )
 
 # %%
 # Search the window length, the cell type and gradient clipping inside the
-# pipeline (one seed per candidate).
+# pipeline (one seed per candidate); the pipeline's parameters are reached
+# through the ``regressor`` of ``RelativeTargetRegressor``.
 search = GridSearchCV(
-    make_pipeline(),
+    make_model(),
     {
-        "slidingwindow__window": [7, 13],
-        "rnn__cell": ["lstm", "gru"],
-        "rnn__clip_norm": [None, 1.0],
+        "regressor__slidingwindow__window": [7, 13],
+        "regressor__rnn__cell": ["lstm", "gru"],
+        "regressor__rnn__clip_norm": [None, 1.0],
     },
     cv=WithHistory(TimeSeriesSplit(3), history=CONTEXT),
     scoring=scoring,
     refit="history",
 )
-search.fit(X[:split], target[:split])
+search.fit(X[:split], y[:split])
 print("\n| window | cell | clip_norm | CV RMSE, with history | CV RMSE, folds alone |")
 print("|---:|---|---:|---:|---:|")
 grid = search.cv_results_
 for i, params in enumerate(grid["params"]):
     print(
-        f"| {params['slidingwindow__window']} | {params['rnn__cell']} "
-        f"| {params['rnn__clip_norm']} | {-grid['mean_test_history'][i]:.4f} "
-        f"| {-grid['mean_test_alone'][i]:.4f} |"
+        f"| {params['regressor__slidingwindow__window']} "
+        f"| {params['regressor__rnn__cell']} "
+        f"| {params['regressor__rnn__clip_norm']} "
+        f"| {-grid['mean_test_history'][i]:.1f} "
+        f"| {-grid['mean_test_alone'][i]:.1f} |"
     )
 best_params = {
-    "window": search.best_params_["slidingwindow__window"],
-    "cell": search.best_params_["rnn__cell"],
-    "clip_norm": search.best_params_["rnn__clip_norm"],
+    "window": search.best_params_["regressor__slidingwindow__window"],
+    "cell": search.best_params_["regressor__rnn__cell"],
+    "clip_norm": search.best_params_["regressor__rnn__clip_norm"],
 }
 print("best parameters:", best_params)
 
 # %%
 # Average five seeds of the best pipeline: one ``VotingRegressor`` over five
-# pipelines that differ only by ``random_state``.
+# models that differ only by ``random_state`` (it averages their forecasts in
+# passengers).
 ensemble = VotingRegressor(
-    [(f"seed{seed}", make_pipeline(**best_params, seed=seed)) for seed in range(5)]
+    [(f"seed{seed}", make_model(**best_params, seed=seed)) for seed in range(5)]
 )
-ensemble.fit(X[:split], target[:split])
+ensemble.fit(X[:split], y[:split])
 
 # %%
 # Test: the last 36 months. The models see the whole series up to each month
 # (windows only look back), so the first test months get full histories.
+y_test = y[split:]
 results = {
-    "naive (last month)": rmse(passengers[split + 1 :], passengers[split:-1]),
-    "seasonal naive (12 months ago)": rmse(
-        passengers[split + 1 :], passengers[split + 1 - 12 : -12]
-    ),
+    "naive (last month)": rmse(y_test, passengers[split:-1]),
+    "seasonal naive (12 months ago)": rmse(y_test, passengers[split + 1 - 12 : -12]),
 }
+# The linear reference: Ridge on the last 12 log-differences, its predicted
+# log-difference turned into passengers as RelativeTargetRegressor does.
 lags, next_diff = make_windows(np.diff(np.log(passengers)), 12)
 ridge = Ridge(alpha=1e-2).fit(lags[: split - 12], next_diff[: split - 12])
-results["Ridge on 12 log-diff lags"] = rmse_in_passengers(
-    ridge.predict(lags[split - 12 :])
+results["Ridge on 12 log-diff lags"] = rmse(
+    y_test, passengers[split:-1] * np.exp(ridge.predict(lags[split - 12 :]))
 )
-results["search best, one seed"] = rmse_in_passengers(
-    search.best_estimator_.predict(X)[split:]
+results["search best, one seed"] = rmse(
+    y_test, search.best_estimator_.predict(X)[split:]
 )
 members = [member.predict(X)[split:] for member in ensemble.estimators_]
 results["search best, each of 5 seeds (mean)"] = float(
-    np.mean([rmse_in_passengers(member) for member in members])
+    np.mean([rmse(y_test, member) for member in members])
 )
-ensemble_forecast = ensemble.predict(X)[split:]
-results["search best, average of 5 seeds"] = rmse_in_passengers(ensemble_forecast)
+forecast = ensemble.predict(X)[split:]
+results["search best, average of 5 seeds"] = rmse(y_test, forecast)
 
 print("\n| model | test RMSE (passengers) |")
 print("|---|---:|")
@@ -188,7 +199,6 @@ if __name__ == "__main__":
         plt = None
     if plt is not None:
         months = np.arange(len(passengers))
-        forecast = passengers[split:-1] * np.exp(ensemble_forecast)
         fig, ax = plt.subplots(figsize=(8, 4))
         ax.plot(months, passengers, label="passengers", color="black")
         ax.plot(months[split + 1 :], forecast, label="one-step forecast (5 seeds)")
