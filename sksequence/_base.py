@@ -189,18 +189,22 @@ class _BaseRNN(BaseEstimator):
         )
 
     def _resume(self, net, warm):
-        """Carry the optimizer state and history of the previous fit over."""
+        """Carry the optimizer state and history of the previous fit over.
+
+        Both are copied, so a fit that fails leaves the fitted net as it was.
+        """
         if not warm:
             return
         previous = self.net_
         if type(previous.optimizer_) is type(net.optimizer_):
             # The current lr and weight_decay win over the loaded ones.
             decays = [group["weight_decay"] for group in net.optimizer_.param_groups]
-            net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+            state = copy.deepcopy(previous.optimizer_.state_dict())
+            net.optimizer_.load_state_dict(state)
             for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
                 group["lr"] = self.lr
                 group["weight_decay"] = decay
-        net.history_ = previous.history_
+        net.history_ = copy.deepcopy(previous.history_)
 
     def _sample_weights(self, sample_weight, y, n_samples, fitted):
         if sample_weight is None:

@@ -38,18 +38,36 @@ class GradientMonitor(Callback):
         self.clip_value = clip_value
 
     def on_train_begin(self, net, **kwargs):
-        # Collected once, not on every step from skorch's generator.
-        self._params = [p for _, p in net.get_all_learnable_params()]
+        # Collected once, not on every step from skorch's generator. Frozen
+        # parameters get no gradient (a zero one would make optimizers with
+        # momentum or weight decay move them).
+        params = [p for _, p in net.get_all_learnable_params()]
+        for param in params:
+            if not param.requires_grad:
+                param.grad = None  # a stale gradient would still be applied
+        self._params = [p for p in params if p.requires_grad]
         self._flat, self._views = _flat_gradients(self._params)
+
+    def on_train_end(self, net, **kwargs):
+        # The buffer and parameter references are only needed while training:
+        # release the gradients (the next fit makes a new buffer), and keep
+        # pickles of the fitted net free of them.
+        for param in self._params:
+            param.grad = None
+        self._params = self._flat = self._views = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in ("_params", "_flat", "_views"):
+            state.pop(name, None)
+        return state
 
     def on_epoch_begin(self, net, **kwargs):
         self._norms = []
         self._clipped = 0
 
     def on_grad_computed(self, net, named_parameters, **kwargs):
-        if self._flat is not None and all(
-            p.grad is view for p, view in zip(self._params, self._views, strict=True)
-        ):
+        if self._flat is not None and self._grads_are_views():
             # One contiguous gradient: norm and clipping are single kernels.
             flat = self._flat
             grads = params = None
@@ -79,6 +97,17 @@ class GradientMonitor(Callback):
             clipped |= largest > self.clip_value
         self._norms.append(norm)
         self._clipped += clipped
+
+    def _grads_are_views(self):
+        """Whether every gradient is still its view of the flat buffer.
+
+        ``Module.to``/``_apply`` can swap a gradient's data in place (same
+        object, new storage), so the storage is compared as well.
+        """
+        views = self._views
+        return views[0].untyped_storage().data_ptr() == (
+            self._flat.untyped_storage().data_ptr()
+        ) and all(p.grad is view for p, view in zip(self._params, views, strict=True))
 
     def on_epoch_end(self, net, **kwargs):
         if not self._norms:

@@ -97,8 +97,9 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         previous value after it. Small recurrent models gain little from a
         second thread and lose up to 6x when other processes share the cores
         (measured, see the benchmarks): use ``n_threads=1`` on small or shared
-        machines. The setting is process-wide, so estimators fitted at the
-        same time in several threads of one process should agree on it.
+        machines. Torch applies the setting to the calling thread (and to
+        threads started after it), so fit and predict from the thread that
+        should use it.
     verbose : int, default=0
         ``0`` is silent; ``1`` prints a per-epoch table and a progress bar.
 

@@ -85,7 +85,11 @@ def _as_tensor(array):
     if not array.flags.writeable:
         # torch cannot share read-only memory (e.g. a joblib memmap).
         array = array.copy()
-    return torch.from_numpy(np.ascontiguousarray(array))
+    if any(stride < 0 for stride in array.strides):
+        array = np.ascontiguousarray(array)
+    # Strided views (e.g. token ids cut to their longest row) are shared
+    # as they are: batches gather rows from them anyway.
+    return torch.from_numpy(array)
 
 
 class BucketIterator:

@@ -140,7 +140,7 @@ class RelativeTargetRegressor(RegressorMixin, BaseEstimator):
 
     def _last_values(self, X, *, reset):
         """``X[:, column]`` as float64, after checking ``X``'s shape and names."""
-        if hasattr(X, "iloc") and isinstance(self.column, str):
+        if hasattr(X, "columns") and isinstance(self.column, str):
             columns = list(X.columns)
             if self.column not in columns:
                 raise ValueError(

@@ -176,12 +176,20 @@ class WithHistory(BaseCrossValidator):
 
         Returns
         -------
-        scorer : callable or dict
-            ``scorer(estimator, X, y)`` returning a float, or a dict of them
-            (one per metric) for a list, tuple or dict ``scoring``. Both
-            can be passed as ``scoring=`` to ``cross_validate`` and
-            ``GridSearchCV`` (for a dict, ``refit`` names the metric to
-            refit on).
+        scorer : callable
+            ``scorer(estimator, X, y)`` returning a float; for a list, tuple
+            or dict ``scoring``, a dict of such scorers (one per metric)
+            that is itself callable and returns a dict of scores, predicting
+            once for all metrics. Both can be passed as ``scoring=`` to
+            ``cross_validate`` and ``GridSearchCV`` (for several metrics,
+            ``refit`` names the metric to refit on).
+
+        Notes
+        -----
+        ``GridSearchCV`` keeps its scoring for ``search.score(X, y)``, which
+        therefore also skips the first ``history`` rows of what it is given.
+        To score a held-out period, pass its history rows in front of it, or
+        compute the metric on ``search.predict`` yourself.
         """
         _check_history(self.history)
         if not isinstance(use_history, (bool, np.bool_)):
@@ -192,13 +200,22 @@ class WithHistory(BaseCrossValidator):
         if isinstance(scoring, (list, tuple)):
             scoring = {name: name for name in scoring}
         if isinstance(scoring, dict):
-            return {
-                name: _HistoryScorer(metric, self.history, bool(use_history))
-                for name, metric in scoring.items()
-            }
+            return _MultiHistoryScorer(
+                {
+                    name: _HistoryScorer(metric, self.history, bool(use_history))
+                    for name, metric in scoring.items()
+                }
+            )
         return _HistoryScorer(scoring, self.history, bool(use_history))
 
     def _check_cv(self):
+        if hasattr(self.cv, "__next__"):
+            raise TypeError(
+                "WithHistory needs a splitter or a list of (train, test) pairs as "
+                f"cv, got an iterator ({type(self.cv).__name__}), which can be "
+                "read only once (sklearn reads cv twice). Pass the splitter "
+                "itself, or list(splitter.split(X))."
+            )
         if self.cv is None or isinstance(self.cv, Integral):
             raise TypeError(
                 f"WithHistory needs a time-ordered splitter as cv, got "
@@ -246,6 +263,9 @@ class _HistoryScorer:
             )
 
     def __call__(self, estimator, X, y=None, **kwargs):
+        return self._score(estimator, X, y, None, **kwargs)
+
+    def _score(self, estimator, X, y, cache, **kwargs):
         n_samples = _num_samples(X)
         if n_samples <= self.history:
             raise ValueError(
@@ -261,7 +281,8 @@ class _HistoryScorer:
             kwargs["sample_weight"] = _drop_rows(kwargs["sample_weight"], self.history)
         y = _drop_rows(y, self.history)
         if self.use_history:
-            return scorer(_PredictionsAfter(estimator, self.history), X, y, **kwargs)
+            proxy = _PredictionsAfter(estimator, self.history, cache)
+            return scorer(proxy, X, y, **kwargs)
         return scorer(estimator, _drop_rows(X, self.history), y, **kwargs)
 
     def __repr__(self):
@@ -269,6 +290,23 @@ class _HistoryScorer:
         return (
             f"WithHistory(..., history={self.history}).scorer({self.scoring!r}{extra})"
         )
+
+
+class _MultiHistoryScorer(dict):
+    """Several history scorers (a dict of them) that share one prediction.
+
+    Called, it returns a dict of scores, which ``cross_validate`` and
+    ``GridSearchCV`` take as multi-metric scoring (``refit`` names the
+    metric); each response method (``predict``, ``predict_proba``...) runs
+    once per fold instead of once per metric.
+    """
+
+    def __call__(self, estimator, X, y=None, **kwargs):
+        cache = {}
+        return {
+            name: scorer._score(estimator, X, y, cache, **kwargs)
+            for name, scorer in self.items()
+        }
 
 
 def _default_scorer(estimator):
@@ -298,9 +336,19 @@ class _PredictionsAfter:
     estimator itself.
     """
 
-    def __init__(self, estimator, start):
+    def __init__(self, estimator, start, cache=None):
         self.estimator = estimator
         self.start = start
+        # Shared by the metrics of one multi-metric call: one prediction each.
+        self._cache = cache
+
+    def _response(self, method, X):
+        if self._cache is None:
+            return getattr(self.estimator, method)(X)
+        key = (method, id(X))
+        if key not in self._cache:
+            self._cache[key] = (X, getattr(self.estimator, method)(X))
+        return self._cache[key][1]
 
     @property
     def classes_(self):
@@ -318,19 +366,19 @@ class _PredictionsAfter:
 
     @available_if(_estimator_has("predict"))
     def predict(self, X):
-        return _drop_predictions(self.estimator.predict(X), self.start)
+        return _drop_predictions(self._response("predict", X), self.start)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        return _drop_predictions(self.estimator.predict_proba(X), self.start)
+        return _drop_predictions(self._response("predict_proba", X), self.start)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
-        return _drop_predictions(self.estimator.predict_log_proba(X), self.start)
+        return _drop_predictions(self._response("predict_log_proba", X), self.start)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        return _drop_predictions(self.estimator.decision_function(X), self.start)
+        return _drop_predictions(self._response("decision_function", X), self.start)
 
 
 def _drop_rows(data, start):

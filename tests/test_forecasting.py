@@ -121,6 +121,13 @@ def test_searchable_and_cross_validated_in_level_units():
         ({"log": True}, [[1.0], [-2.0]], [1.0, 2.0], "log=True needs positive"),
         ({"log": True}, [[1.0], [2.0]], [0.0, 2.0], "y holds 0.0"),
         ({}, np.ones((3, 1)), np.ones(4), "X has 3 rows but y has 4"),
+        (
+            {"column": "v"},
+            pd.Series([1.0, 2.0], name="v"),
+            [1.0, 2.0],
+            "not a DataFrame",
+        ),
+        ({}, np.ones(4), np.ones(4), r"Expected 2D array(.|\n)*reshape\(-1, 1\)"),
         ({}, [["a"], ["b"]], [1.0, 2.0], "must be numeric"),
     ],
 )

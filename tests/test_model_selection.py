@@ -458,3 +458,34 @@ def test_cross_validate_a_windowed_classifier(series):
         assert result["test_neg_log_loss"][fold] == pytest.approx(
             -log_loss(labels[test], proba, labels=model.classes_), rel=1e-8
         )
+
+
+def test_an_iterator_of_splits_is_refused_with_advice():
+    X = np.arange(30.0)[:, None]
+    cv = WithHistory(TimeSeriesSplit(3).split(X), history=2)
+    with pytest.raises(TypeError, match=r"can be read only once.*list\(splitter"):
+        cv.get_n_splits(X)
+
+
+def test_several_metrics_predict_once_per_fold():
+    calls = []
+
+    class Counting(Ridge):
+        def predict(self, X):
+            calls.append(len(X))
+            return super().predict(X)
+
+    X = np.arange(40.0)[:, None]
+    y = 2 * X[:, 0] + 1
+    cv = WithHistory(TimeSeriesSplit(3), history=4)
+    scoring = cv.scorer(
+        ["neg_mean_absolute_error", "neg_root_mean_squared_error", "r2"]
+    )
+    result = cross_validate(Counting(), X, y, cv=cv, scoring=scoring)
+    assert len(calls) == 3  # one prediction per fold, not one per metric
+    assert set(scoring) == {
+        "neg_mean_absolute_error",
+        "neg_root_mean_squared_error",
+        "r2",
+    }
+    assert np.all(result["test_r2"] > 0.99)
