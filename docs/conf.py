@@ -5,7 +5,9 @@ Build (CI builds with warnings as errors)::
     sphinx-build -W --keep-going -b html docs docs/_build/html
 
 The examples are shown, not executed: the build trains nothing and runs in
-seconds. Figures in ``_static/`` come from ``_scripts/make_figures.py``.
+seconds. Figures in ``_static/`` come from ``_scripts/make_figures.py``,
+except ``airline_forecast.png`` and ``sunspots_forecast.png``, which the
+forecasting examples save (copied here by hand after a run).
 """
 
 import ast
