@@ -1,13 +1,10 @@
 """sksequence: recurrent sequence models as scikit-learn estimators."""
 
-from ._callbacks import TrainingDivergedError
-from ._classifier import RNNClassifier
-from ._module import RNNModule
-from ._regressor import RNNRegressor
+import importlib
+
 from ._sequences import check_sequences, from_sktime
 from .forecasting import RelativeTargetRegressor
 from .model_selection import WithHistory
-from .persistence import ModelFileError
 from .preprocessing import SequenceScaler
 from .text import TextTokenizer
 from .windowing import SlidingWindow, make_windows
@@ -29,3 +26,25 @@ __all__ = [
     "from_sktime",
     "make_windows",
 ]
+
+# Names whose modules import torch and skorch (about 3 s): loaded on first
+# use, so the transformers and the data tools import in a fraction of that.
+_LAZY = {
+    "ModelFileError": ".persistence",
+    "RNNClassifier": "._classifier",
+    "RNNModule": "._module",
+    "RNNRegressor": "._regressor",
+    "TrainingDivergedError": "._callbacks",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
