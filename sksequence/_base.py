@@ -33,8 +33,9 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
     "sgd": torch.optim.SGD,
 }
-# Measured on CPU (benchmarks/bench_inference.py, LSTM 32, 200 steps): 64-128
-# rows per batch are fastest; 256 and more were 10-20% slower, not faster.
+# Measured on CPU (benchmarks/bench_inference.py, LSTM 32, 200 steps): 128
+# rows per batch or 256 (within noise) are fastest; 512 and more were 12-28%
+# slower, not faster, and 32 about 17% slower.
 PREDICT_BATCH_SIZE = 128
 
 

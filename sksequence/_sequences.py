@@ -1,9 +1,9 @@
 """Turn user input into one post-padded array plus true lengths.
 
-Every input form that DESIGN.md section 2 accepts ends up here as a
+Every input form of docs/design.md ("Data conventions") ends up here as a
 :class:`Sequences`: values padded *after* each sequence's valid part (zeros),
 and the number of valid steps per sequence. The torch module only ever sees
-this canonical form, which is what makes padding exact (section 3): a
+this canonical form, which is what makes padding exact: a
 sequence's valid steps never depend on its padding.
 """
 

@@ -1,6 +1,6 @@
 """Turn a time series into windows of history for sequence models.
 
-Two routes, one convention (DESIGN.md section 7):
+Two routes, one convention (docs/design.md, "Windowing"):
 
 - :func:`make_windows` cuts a series into ``(X, y)`` pairs, the classic
   supervised setup (fewer rows out than in);
