@@ -4,7 +4,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sklearn_compat import HasMethods, _fit_context
 
@@ -99,9 +99,19 @@ class RelativeTargetRegressor(RegressorMixin, BaseEstimator):
                 "is None. Pass the values to forecast as y."
             )
         last = self._last_values(X, reset=True)
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "y must hold numbers (values of the series to forecast), but it "
+                f"could not be read as floats: {np.asarray(y).dtype} values such "
+                f"as {np.ravel(np.asarray(y, dtype=object))[:1]}."
+            ) from None
+        if y.ndim not in (1, 2):
+            raise ValueError(
+                f"y must be 1-D (one value per row) or 2-D (several horizons per "
+                f"row), but has shape {y.shape}."
+            )
         if len(y) != len(last):
             raise ValueError(
                 f"Found input variables with inconsistent numbers of samples: X "
@@ -133,6 +143,12 @@ class RelativeTargetRegressor(RegressorMixin, BaseEstimator):
         change = np.asarray(self.regressor_.predict(X), dtype=np.float64)
         base = last if change.ndim == 1 else last[:, None]
         return base * np.exp(change) if self.log else base + change
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A 2-D y (several horizons) is changed from the same last value.
+        tags.target_tags.multi_output = True
+        return tags
 
     def _change(self, y, last):
         base = last if y.ndim == 1 else last[:, None]

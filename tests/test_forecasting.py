@@ -38,6 +38,13 @@ def test_learns_the_change_and_predicts_the_level(log):
     np.testing.assert_allclose(model.predict(X), level)
 
 
+def test_a_column_y_keeps_its_shape():
+    X = np.arange(1.0, 11.0)[:, None]
+    model = RelativeTargetRegressor(LinearRegression()).fit(X, X + 1)
+    assert model.predict([[20.0]]).shape == (1, 1)
+    np.testing.assert_allclose(model.predict([[20.0]]), [[21.0]])
+
+
 def test_multi_output_targets_are_changes_from_the_same_value():
     X = np.arange(1.0, 11.0)[:, None]
     y = np.column_stack([X[:, 0] + 1, X[:, 0] + 2])  # two horizons
@@ -129,6 +136,8 @@ def test_searchable_and_cross_validated_in_level_units():
         ),
         ({}, np.ones(4), np.ones(4), r"Expected 2D array(.|\n)*reshape\(-1, 1\)"),
         ({}, [["a"], ["b"]], [1.0, 2.0], "must be numeric"),
+        ({}, np.ones((2, 1)), ["a", "b"], "y must hold numbers"),
+        ({}, np.ones((2, 1)), np.ones((2, 1, 1)), r"has shape \(2, 1, 1\)"),
     ],
 )
 def test_errors_say_what_and_how_to_fix(params, X, y, match):
