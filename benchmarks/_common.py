@@ -13,6 +13,7 @@ that load from other processes on a shared machine hits all of them alike,
 and medians over the rounds are reported.
 """
 
+import argparse
 import platform
 import statistics
 import time
@@ -318,6 +319,16 @@ def environment(threads):
         f"skorch {skorch.__version__}, scikit-learn {sklearn.__version__}, "
         f"sksequence {sksequence.__version__}"
     )
+
+
+def benchmark_parser(doc, sections):
+    """The command-line options every speed benchmark takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, 1 round")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--sections", nargs="+", choices=sections, default=sections)
+    return parser
 
 
 def set_threads(threads):

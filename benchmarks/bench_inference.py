@@ -19,10 +19,9 @@ Run::
     python benchmarks/bench_inference.py --threads 2
 """
 
-import argparse
-
 import numpy as np
 from _common import (
+    benchmark_parser,
     environment,
     hand_predict,
     interleave,
@@ -119,11 +118,7 @@ SECTIONS = ("cells", "batch", "variable")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, 1 round")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=SECTIONS)
+    parser = benchmark_parser(__doc__, SECTIONS)
     args = parser.parse_args()
     set_threads(args.threads)
     rounds = args.rounds or (1 if args.quick else 5)

@@ -27,7 +27,6 @@ Run::
     python benchmarks/bench_training.py --sections fixed tiny
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import numpy as np
 import torch
 from _common import (
     PlainRNN,
+    benchmark_parser,
     environment,
     hand_train,
     interleave,
@@ -304,11 +304,7 @@ SECTIONS = ("fixed", "variable", "tiny", "cells", "memory", "threads")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, 1 round")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=SECTIONS)
+    parser = benchmark_parser(__doc__, SECTIONS)
     parser.add_argument("--no-pack", action="store_true", help="skip packing")
     args = parser.parse_args()
     set_threads(args.threads)

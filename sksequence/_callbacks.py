@@ -142,15 +142,15 @@ def _flat_gradients(params):
     """
     if not params or len({(p.device, p.dtype) for p in params}) != 1:
         return None, None
-    flat = torch.zeros(
-        sum(p.numel() for p in params), device=params[0].device, dtype=params[0].dtype
-    )
-    views = list(flat.split([p.numel() for p in params]))
-    for i, (param, view) in enumerate(zip(params, views, strict=True)):
-        views[i] = view.view_as(param)
+    sizes = [p.numel() for p in params]
+    flat = torch.zeros(sum(sizes), device=params[0].device, dtype=params[0].dtype)
+    views = [
+        chunk.view_as(p) for chunk, p in zip(flat.split(sizes), params, strict=True)
+    ]
+    for param, view in zip(params, views, strict=True):
         if param.grad is not None:
-            views[i].copy_(param.grad)
-        param.grad = views[i]
+            view.copy_(param.grad)
+        param.grad = view
     return flat, views
 
 
