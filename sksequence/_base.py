@@ -3,21 +3,43 @@
 ``fit`` reads as four steps: validate the sequences and targets, build the
 torch module, build the skorch net around it, train. Everything that differs
 between classification and regression (target encoding, loss, output
-decoding) lives in the subclasses' ``_encode_targets``/``_criterion`` hooks.
+decoding, the score recorded per epoch) lives in the subclasses' hooks.
+
+The build seam
+--------------
+"Build the network exactly as ``fit`` does" is written once, as these
+methods, and ``fit``, :mod:`sksequence.diagnostics` and
+:mod:`sksequence.persistence` all call them (and nothing else of this
+module):
+
+* :meth:`_BaseRNN._validate_sequences`: input -> canonical sequences;
+* :meth:`_BaseRNN._encode_targets` (subclass hook): ``y`` -> encoded targets;
+* :meth:`_BaseRNN._module_config` and :meth:`_BaseRNN._new_module`: the
+  module's constructor arguments, and a freshly initialised module built
+  from them with the fit's seed;
+* :meth:`_BaseRNN._new_net`: the skorch net (callbacks, optimizer, split);
+* :meth:`_BaseRNN._restore_net`: a trained net from saved weights.
+
+Fits are atomic: training runs on a new module or, under warm start, on a
+copy of the fitted one, and the fitted attributes are replaced only when
+training finished. A fit that raises, diverges or is interrupted leaves the
+estimator exactly as it was.
 """
 
 import copy
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, check_random_state
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import ProgressBar
+from skorch.history import History
 
-from ._callbacks import GradientMonitor, ScoreMonitor, TrainingDivergedError
-from ._module import RNNModule
+from ._callbacks import GradientMonitor, LossMonitor, ScoreMonitor, TailEarlyStopping
+from ._module import CELLS, INITS, POOLINGS, RNNModule
 from ._sequences import check_sequences
 from ._sklearn_compat import (
     Interval,
@@ -37,20 +59,28 @@ OPTIMIZERS = {
 # rows per batch or 256 (within noise) are fastest; 512 and more were 12-28%
 # slower, not faster, and 32 about 17% slower.
 PREDICT_BATCH_SIZE = 128
+# An embedding larger than this is refused before it is allocated: token ids
+# are vocabulary indices, and one id of 10**12 would otherwise ask for
+# terabytes (1M words x 300 dimensions is 1.2 GB).
+MAX_EMBEDDING_BYTES = 4 * 2**30
+# Module arguments that fix the shape of the weights: a warm start cannot
+# change them (``dropout`` can, and is applied to the continued network).
+ARCHITECTURE = ("cell", "hidden_size", "num_layers", "bidirectional", "pooling")
+DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 
 class _BaseRNN(BaseEstimator):
     """Base class; use :class:`RNNClassifier` or :class:`RNNRegressor`."""
 
     _parameter_constraints = {
-        "cell": [StrOptions({"rnn", "lstm", "gru"})],
+        "cell": [StrOptions(set(CELLS))],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "pooling": [StrOptions({"last", "mean", "max"})],
-        "init": [StrOptions({"pytorch", "keras", "orthogonal"})],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "init": [StrOptions(set(INITS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [None, Interval(Real, 0, None, closed="left")],
@@ -65,10 +95,19 @@ class _BaseRNN(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
-        "device": [StrOptions({"cpu", "cuda", "auto"}), str],
+        "device": [str],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
+
+    # -- subclass hooks --------------------------------------------------------
+    # ``_encode_targets(y, *, warm, classes)`` and ``_criterion(n_outputs)``
+    # are defined by the subclasses, as are these two class attributes.
+
+    #: Score recorded per epoch by :class:`ScoreMonitor`.
+    _epoch_score = None
+    #: Whether the early-stopping tail is checked for unseen classes.
+    _warn_unseen_classes = False
 
     # -- public API shared by both estimators ---------------------------------
 
@@ -81,73 +120,117 @@ class _BaseRNN(BaseEstimator):
     # -- training --------------------------------------------------------------
 
     def _train(self, X, y, sample_weight, *, warm, epochs, validate, classes=None):
-        """Validate, encode, build and train; set fitted attributes on success."""
-        warm = warm and hasattr(self, "net_")
-        name = type(self).__name__
-        seqs = check_sequences(X, name=name)
-        if warm:
-            self._check_sequences_match(seqs)
-        _check_n_samples(seqs, y, name)
-        y_enc, fitted = self._encode_targets(y, warm=warm, classes=classes)
-        weight = self._sample_weights(sample_weight, y, len(seqs), fitted)
-        vocab_size = self._vocab_size(seqs, warm)
-        values = _clip_token_ids(seqs.values, vocab_size) if seqs.is_tokens else None
-        dataset = SequenceDataset(
-            seqs.values if values is None else values, seqs.lengths, y_enc, weight
-        )
+        """Validate, encode, build and train; set fitted attributes on success.
+
+        Nothing of ``self`` changes before training has finished: a fresh
+        fit trains a new module, a warm one a copy of the fitted module, so
+        an exception, a divergence or an interrupt (re-raised, never taken
+        for the end of training) leaves the previous model exactly as it was.
+        """
         device = _resolve_device(self.device)
+        warm = warm and hasattr(self, "net_")
+        seqs = self._validate_sequences(X, reset=not warm)
+        y_enc, fitted = self._encode(seqs, y, warm=warm, classes=classes)
+        weight = self._sample_weights(sample_weight, y, len(seqs), fitted)
+        if warm:
+            config = self._warm_config()
+        else:
+            config = self._module_config(seqs, fitted["n_outputs_"])
+        dataset = SequenceDataset(seqs.values, seqs.lengths, y_enc, weight)
         seed = _draw_seed(self.random_state)
-        with _seeded(seed, device), _torch_threads(self.n_threads):
+        # Dropout draws from torch's process-wide generator during training:
+        # then the whole fit holds the seeding lock (reproducible under
+        # thread-based parallelism); otherwise only building the module does.
+        training_rng = _seeded(seed, device) if self.dropout > 0 else nullcontext()
+        with _torch_threads(self.n_threads), training_rng:
             if warm:
-                module = self.net_.module_
+                module = copy.deepcopy(self.net_.module_)
+                module.set_dropout(self.dropout)
             else:
-                module = self._build_module(seqs, vocab_size, fitted["n_outputs_"])
-            net = self._build_net(module, device, seed, epochs, validate)
+                module = self._new_module(config, seed, device)
+            net = self._new_net(module, device, seed, epochs, validate)
             net.initialize()
             self._resume(net, warm)
-            snapshot = copy.deepcopy(module.state_dict()) if warm else None
             n_before = len(net.history_)
-            try:
-                net.partial_fit(dataset)
-            except TrainingDivergedError:
-                if snapshot is not None:
-                    module.load_state_dict(snapshot)
-                raise
+            net.partial_fit(dataset)
         for key, value in fitted.items():
             setattr(self, key, value)
         self.net_ = net
+        self.module_params_ = config
         self.n_features_in_ = seqs.n_features
         self.input_kind_ = "tokens" if seqs.is_tokens else "float"
-        self.vocab_size_ = vocab_size
+        self.vocab_size_ = config["vocab_size"]
         self.device_ = device
         self.n_iter_ = len(net.history_) - n_before
         return self
 
-    def _build_module(self, seqs, vocab_size, n_outputs):
-        return RNNModule(
-            n_inputs=seqs.n_features,
-            n_outputs=n_outputs,
-            cell=self.cell,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            dropout=self.dropout,
-            vocab_size=vocab_size,
-            embedding_dim=self.embedding_dim,
-            pooling=self.pooling,
-            init=self.init,
-        )
+    # -- the build seam (also used by diagnostics and persistence) -------------
 
-    def _build_net(self, module, device, seed, epochs, validate):
+    def _validate_sequences(self, X, *, reset):
+        """``X`` as :class:`~sksequence._sequences.Sequences`.
+
+        With ``reset=False`` (prediction, warm start), ``X`` must match the
+        fitted input kind and features, and token ids the model has no
+        embedding for become the unknown token 1.
+        """
+        seqs = check_sequences(X, name=type(self).__name__)
+        if reset:
+            return seqs
+        self._check_sequences_match(seqs)
+        if seqs.is_tokens:
+            seqs = type(seqs)(
+                _clip_token_ids(seqs.values, self.vocab_size_), seqs.lengths
+            )
+        return seqs
+
+    def _encode(self, seqs, y, *, warm, classes=None):
+        """Check ``y`` against ``seqs`` and encode it (the subclass hook).
+
+        Returns ``(encoded, fitted)``: the targets as the loss reads them and
+        the fitted attributes the encoding learned (``classes_``, ...).
+        """
+        _check_n_samples(seqs, y, type(self).__name__)
+        return self._encode_targets(y, warm=warm, classes=classes)
+
+    def _initial_module(self, seqs, n_outputs):
+        """The module a fit on ``seqs`` would start from: same seed, same weights."""
+        config = self._module_config(seqs, n_outputs)
+        return self._new_module(config, _draw_seed(self.random_state))
+
+    def _module_config(self, seqs, n_outputs):
+        """Constructor arguments of the module ``fit`` builds for ``seqs``."""
+        vocab_size = _vocab_size(seqs, self.embedding_dim, type(self).__name__)
+        return {
+            "n_inputs": int(seqs.n_features),
+            "n_outputs": int(n_outputs),
+            "cell": self.cell,
+            "hidden_size": int(self.hidden_size),
+            "num_layers": int(self.num_layers),
+            "bidirectional": bool(self.bidirectional),
+            "dropout": float(self.dropout),
+            "vocab_size": vocab_size,
+            "embedding_dim": int(self.embedding_dim),
+            "pooling": self.pooling,
+            "init": self.init,
+        }
+
+    def _new_module(self, config, seed, device="cpu"):
+        """A freshly initialised module: the same seed gives the same weights."""
+        with _seeded(seed, device):
+            return RNNModule(**config)
+
+    def _new_net(self, module, device, seed, epochs, validate, optimizer=None):
+        """The skorch net that trains ``module`` (not yet initialised)."""
         callbacks = [
             ("gradients", GradientMonitor(self.clip_norm, self.clip_value)),
-            ("scores", ScoreMonitor("accuracy" if is_classifier(self) else "r2")),
+            ("losses", LossMonitor()),
+            ("scores", ScoreMonitor(self._epoch_score)),
         ]
         if validate:
             callbacks.append(
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    TailEarlyStopping(
                         monitor="valid_loss",
                         patience=self.n_iter_no_change,
                         threshold=self.tol,
@@ -165,7 +248,7 @@ class _BaseRNN(BaseEstimator):
             module=module,
             criterion=self._criterion(module.head.out_features),
             criterion__reduction="none",
-            optimizer=OPTIMIZERS[self.optimizer],
+            optimizer=OPTIMIZERS[optimizer or self.optimizer],
             lr=self.lr,
             max_epochs=epochs,
             batch_size=self.batch_size,
@@ -178,7 +261,7 @@ class _BaseRNN(BaseEstimator):
                 TailSplit(
                     self.validation_fraction,
                     self.validation_gap,
-                    classification=is_classifier(self),
+                    classification=self._warn_unseen_classes,
                 )
                 if validate
                 else None
@@ -188,6 +271,85 @@ class _BaseRNN(BaseEstimator):
             device=device,
             **optimizer_params,
         )
+
+    def _restore_net(
+        self, module_state, optimizer_state, history, device, optimizer=None
+    ):
+        """Rebuild the trained net from saved state (for persistence).
+
+        The fitted attributes must already be set. The module is built from
+        ``module_params_`` (what was trained, whatever the parameters say
+        now) and ``optimizer`` (the name of the optimizer that was trained;
+        default: the ``optimizer`` parameter). Raises ``ValueError`` when the
+        state does not fit the network; nothing is allocated for weights
+        before their shapes are checked.
+        """
+        device = _resolve_device(device)
+        config = self._fitted_config()
+        optimizer = optimizer or self.optimizer
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}")
+        _check_state_shapes(config, module_state)
+        seed = _draw_seed(self.random_state)
+        module = self._new_module(config, seed, device)
+        net = self._new_net(
+            module, device, seed, self.max_epochs, self.early_stopping, optimizer
+        )
+        net.initialize()
+        try:
+            module.load_state_dict(module_state)
+            net.optimizer_.load_state_dict(optimizer_state)
+        except (RuntimeError, KeyError) as exc:
+            raise ValueError(str(exc)) from exc
+        net.history_ = History(history)
+        self.net_ = net
+        self.device_ = device
+
+    def _fitted_config(self):
+        """The arguments the fitted module was built with."""
+        config = getattr(self, "module_params_", None)
+        if config is None:  # files saved before module_params_ existed
+            config = self._legacy_config()
+        return config
+
+    def _warm_config(self):
+        """The fitted module's arguments; refuse parameters that changed them."""
+        config = self._fitted_config()
+        changed = [
+            f"{key}: {config[key]!r} -> {getattr(self, key)!r}"
+            for key in ARCHITECTURE
+            if getattr(self, key) != config[key]
+        ]
+        if (
+            config["vocab_size"] is not None
+            and self.embedding_dim != config["embedding_dim"]
+        ):
+            changed.append(
+                f"embedding_dim: {config['embedding_dim']!r} -> {self.embedding_dim!r}"
+            )
+        if changed:
+            raise ValueError(
+                f"warm_start=True continues training the fitted network, but its "
+                f"architecture parameters changed since it was fitted "
+                f"({', '.join(changed)}). Set warm_start=False to train a new "
+                "network with the new parameters, or set them back."
+            )
+        return {**config, "dropout": float(self.dropout)}
+
+    def _legacy_config(self):
+        return {
+            "n_inputs": self.n_features_in_,
+            "n_outputs": self.n_outputs_,
+            "cell": self.cell,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "vocab_size": self.vocab_size_,
+            "embedding_dim": self.embedding_dim,
+            "pooling": self.pooling,
+            "init": self.init,
+        }
 
     def _resume(self, net, warm):
         """Carry the optimizer state and history of the previous fit over.
@@ -210,31 +372,20 @@ class _BaseRNN(BaseEstimator):
     def _sample_weights(self, sample_weight, y, n_samples, fitted):
         if sample_weight is None:
             return None
-        return _check_sample_weight(
+        weight = _check_sample_weight(
             sample_weight,
             np.empty((n_samples, 0)),
-            dtype=np.float32,
+            dtype=np.float64,
             ensure_non_negative=True,
         )
-
-    def _vocab_size(self, seqs, warm):
-        if not seqs.is_tokens:
-            return None
-        if warm:
-            return self.vocab_size_
-        # Ids 0 (padding) and 1 (unknown) always exist.
-        return max(int(seqs.values.max()) + 1, 2)
+        return _check_weights(weight, "sample_weight")
 
     # -- prediction ------------------------------------------------------------
 
     def _forward(self, X):
         """Raw module outputs for ``X`` as a float64 array (n_samples, n_outputs)."""
         check_is_fitted(self, "net_")
-        seqs = check_sequences(X, name=type(self).__name__)
-        self._check_sequences_match(seqs)
-        values = seqs.values
-        if seqs.is_tokens:
-            values = _clip_token_ids(values, self.vocab_size_)
+        seqs = self._validate_sequences(X, reset=False)
         module = self.net_.module_
         module.eval()
         # Sorting by length lets every batch stop at its own longest sequence.
@@ -244,7 +395,7 @@ class _BaseRNN(BaseEstimator):
             for start in range(0, len(order), PREDICT_BATCH_SIZE):
                 rows = order[start : start + PREDICT_BATCH_SIZE]
                 lengths = seqs.lengths[rows]
-                batch = torch.from_numpy(values[rows, : lengths.max()])
+                batch = torch.from_numpy(seqs.values[rows, : lengths.max()])
                 out = module(batch.to(self.device_), torch.from_numpy(lengths))
                 outputs[rows] = out.double().cpu().numpy()
         return outputs
@@ -286,6 +437,69 @@ def _check_n_samples(seqs, y, name):
         )
 
 
+def _check_weights(weight, what):
+    """Per-sample loss weights: finite, non-negative, not all zero, float32-safe."""
+    weight = np.asarray(weight, dtype=np.float64)
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{what} must hold finite, non-negative weights, but the weight of "
+            f"sample {row} is {weight[row]}. Pass weights >= 0 (0 drops a sample)."
+        )
+    if weight.max(initial=0.0) > np.finfo(np.float32).max:
+        raise ValueError(
+            f"{what} holds weights up to {weight.max():.3g}, beyond float32's range "
+            "(training runs in float32). Rescale the weights: only their ratios "
+            "matter."
+        )
+    if len(weight) and not weight.any():
+        raise ValueError(
+            f"{what} gives every sample a weight of 0, so there is nothing to "
+            "learn from. Pass at least one positive weight."
+        )
+    return weight.astype(np.float32)
+
+
+def _vocab_size(seqs, embedding_dim, name):
+    """Embedding rows for token input (largest id + 1), or None for floats."""
+    if not seqs.is_tokens:
+        return None
+    # Ids 0 (padding) and 1 (unknown) always exist.
+    vocab_size = max(int(seqs.values.max()) + 1, 2)
+    n_bytes = vocab_size * embedding_dim * 4
+    if n_bytes > MAX_EMBEDDING_BYTES:
+        raise ValueError(
+            f"The largest token id in X is {vocab_size - 1}, so {name} would need "
+            f"an embedding of {vocab_size} x {embedding_dim} float32 weights "
+            f"({n_bytes / 2**30:.1f} GiB; the limit is "
+            f"{MAX_EMBEDDING_BYTES / 2**30:.0f} GiB). Token ids are vocabulary "
+            "indices 0..n_words: re-index them (sksequence.TextTokenizer, or "
+            "np.unique(X, return_inverse=True)), or lower embedding_dim."
+        )
+    return vocab_size
+
+
+def _check_state_shapes(config, state):
+    """Refuse saved weights whose shapes differ from the configured module.
+
+    The module is first built on torch's "meta" device, which allocates
+    nothing: a forged configuration cannot make this allocate terabytes.
+    """
+    with torch.device("meta"):
+        expected = RNNModule(**{**config, "init": "pytorch"}).state_dict()
+    if set(expected) != set(state):
+        missing = sorted(set(expected) - set(state))[:3]
+        extra = sorted(set(state) - set(expected))[:3]
+        raise ValueError(f"weights missing: {missing}, unexpected: {extra}")
+    for key, tensor in expected.items():
+        if tuple(tensor.shape) != tuple(state[key].shape):
+            raise ValueError(
+                f"weight {key} has shape {tuple(state[key].shape)}, the network "
+                f"needs {tuple(tensor.shape)}"
+            )
+
+
 def _clip_token_ids(values, vocab_size):
     """Map ids the model has no embedding for to 1 (the unknown token)."""
     if values.max() < vocab_size:
@@ -294,15 +508,43 @@ def _clip_token_ids(values, vocab_size):
 
 
 def _resolve_device(device):
+    """Parse a device string once: ``"auto"``, ``"cpu"``, ``"cuda[:i]"``, ``"mps"``."""
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be a string such as 'cpu', 'cuda', 'cuda:1' or 'auto', "
+            f"got {type(device).__name__} {device!r}."
+        )
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.type not in DEVICE_TYPES:
         raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this "
-            "machine. Use device='cpu', or device='auto' to take a GPU only when "
-            "there is one."
+            f"device={device!r} is not a device sksequence can train on. Use "
+            "'cpu', 'cuda', 'cuda:<index>', 'mps' or 'auto' (lower case; 'auto' "
+            "takes a GPU only when there is one)."
         )
-    return device
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this "
+                "machine. Use device='cpu', or device='auto' to take a GPU only when "
+                "there is one."
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} names GPU {parsed.index}, but this machine has "
+                f"{torch.cuda.device_count()} (indices from 0). Use 'cuda' for the "
+                "current one."
+            )
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but Apple's MPS backend is not "
+            "available on this machine. Use device='cpu' or device='auto'."
+        )
+    return str(parsed)
 
 
 def _draw_seed(random_state):
@@ -328,6 +570,13 @@ def _torch_threads(n_threads):
         torch.set_num_threads(previous)
 
 
+# torch has one process-wide random generator (per device). Seeded blocks
+# take turns on it, so that fits running in threads (joblib's threading
+# backend, Dask's threaded workers) stay reproducible and never see each
+# other's draws or restore each other's state.
+_RNG_LOCK = threading.RLock()
+
+
 @contextmanager
 def _seeded(seed, device):
     """Seed torch for the block and restore the caller's RNG state after it."""
@@ -336,6 +585,6 @@ def _seeded(seed, device):
         index = torch.device(device).index
         # "cuda" without an index means the current CUDA device.
         devices = [torch.cuda.current_device() if index is None else index]
-    with torch.random.fork_rng(devices=devices):
+    with _RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield

@@ -4,17 +4,63 @@ import math
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
-__all__ = ["GradientMonitor", "ScoreMonitor", "TrainingDivergedError"]
+__all__ = [
+    "GradientMonitor",
+    "LossMonitor",
+    "ScoreMonitor",
+    "StopTraining",
+    "TailEarlyStopping",
+    "TrainingDivergedError",
+]
+
+# A training loss this many times above the run's first one (or above 1, if
+# that is larger) means the run exploded, even while it stays finite. Losses
+# of a fresh network start near their worst (about 1 for standardised
+# regression targets, log(n_classes) for classifiers); a healthy run never
+# rises 10,000-fold, an exploding one (SGD, lr=1e6) reached 1e36 in 2 steps.
+EXPLOSION_FACTOR = 1e4
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when the loss or the gradient becomes NaN or infinite in training.
+    """Raised when training diverges.
 
-    The optimizer step that would have applied the non-finite gradient is
-    never taken, so the weights stay finite.
+    The loss or the gradient became NaN or infinite, or the training loss
+    exploded while staying finite (rose :data:`EXPLOSION_FACTOR` times above
+    its start). The estimator is left exactly as it was before the fit.
     """
+
+
+class StopTraining(Exception):
+    """Raised by a callback to end training early, as a completed fit.
+
+    skorch's callbacks signal this with ``KeyboardInterrupt``, which
+    sksequence reserves for the user's Ctrl-C (an interrupted fit raises and
+    leaves the estimator as it was).
+    """
+
+
+class TailEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, stopping with :class:`StopTraining`."""
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            raise StopTraining from None
+
+
+def _advice(clipping):
+    first = (
+        "Lower the learning rate (lr)"
+        if clipping
+        else "Clip the gradients (e.g. clip_norm=1.0), lower the learning rate"
+    )
+    return (
+        f"{first}, or standardise the inputs. The estimator was left as it was "
+        "before this fit."
+    )
 
 
 class GradientMonitor(Callback):
@@ -119,16 +165,50 @@ class GradientMonitor(Callback):
     def _diverged(self, net, norm):
         epoch = len(net.history)
         batch = len(self._norms) + 1
-        hint = (
-            "Lower the learning rate (lr)"
-            if self.clip_norm is not None or self.clip_value is not None
-            else "Clip the gradients (e.g. clip_norm=1.0), lower the learning rate"
-        )
+        hint = _advice(self.clip_norm is not None or self.clip_value is not None)
         raise TrainingDivergedError(
             f"Training diverged in epoch {epoch}, batch {batch}: the gradient norm "
-            f"is {norm} (the loss became NaN or infinite). {hint}, or standardise "
-            "the inputs. The weights were left at their last finite values."
+            f"is {norm} (the loss became NaN or infinite). {hint}"
         )
+
+
+class LossMonitor(Callback):
+    """Stop a run whose training loss explodes while staying finite.
+
+    A non-finite loss gives a non-finite gradient norm, which
+    :class:`GradientMonitor` catches; this catches the finite explosions
+    (loss 1.07 -> 1.7e36 with SGD at lr=1e6): a training batch whose loss is
+    more than :data:`EXPLOSION_FACTOR` times the run's first training loss
+    (or 1, if larger) raises :class:`TrainingDivergedError`.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self._reference = None
+        self._batch = 0
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._batch = 0
+
+    def on_batch_end(self, net, training, loss=None, **kwargs):
+        if not training or loss is None:
+            return
+        self._batch += 1
+        value = loss.item()
+        if self._reference is None:
+            self._reference = max(value, 1.0) if math.isfinite(value) else 1.0
+            return
+        if value > EXPLOSION_FACTOR * self._reference:
+            clipping = any(
+                getattr(cb, "clip_norm", None) is not None
+                or getattr(cb, "clip_value", None) is not None
+                for _, cb in net.callbacks_
+            )
+            raise TrainingDivergedError(
+                f"Training diverged in epoch {len(net.history)}, batch "
+                f"{self._batch}: the training loss rose to {value:.3g}, more than "
+                f"{EXPLOSION_FACTOR:.0e} times its start ({self._reference:.3g}). "
+                f"{_advice(clipping)}"
+            )
 
 
 def _flat_gradients(params):

@@ -1,5 +1,7 @@
 """RNNClassifier: SimpleRNN / LSTM / GRU sequence classification."""
 
+from numbers import Real
+
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
@@ -7,7 +9,7 @@ from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
 
-from ._base import _BaseRNN
+from ._base import _BaseRNN, _check_weights
 from ._sklearn_compat import StrOptions, _fit_context
 
 
@@ -147,6 +149,8 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         **_BaseRNN._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _epoch_score = "accuracy"
+    _warn_unseen_classes = True
 
     def __init__(
         self,
@@ -260,6 +264,20 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
             return torch.cat([1.0 - positive, positive], dim=1).numpy()
         return torch.softmax(logits, dim=1).numpy()
 
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, shape ``(n_samples, n_classes)``.
+
+        Computed from the logits (``log_softmax``, or ``logsigmoid`` of
+        ``-z`` and ``z`` for two classes), so it stays finite where
+        ``np.log(predict_proba(X))`` underflows to ``-inf``.
+        """
+        logits = torch.from_numpy(self._forward(X))
+        if self.n_outputs_ == 1:
+            log_positive = torch.nn.functional.logsigmoid(logits)
+            log_negative = torch.nn.functional.logsigmoid(-logits)
+            return torch.cat([log_negative, log_positive], dim=1).numpy()
+        return torch.log_softmax(logits, dim=1).numpy()
+
     def predict(self, X):
         """Most probable class of each sequence."""
         proba = self.predict_proba(X)
@@ -274,6 +292,9 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         y = column_or_1d(
             check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
         )
+        _check_labels(y, "y")
+        if classes is not None:
+            _check_labels(np.asarray(classes), "classes")
         kind = type_of_target(y, input_name="y")
         if kind not in ("binary", "multiclass"):
             raise ValueError(
@@ -311,9 +332,59 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         if self.class_weight is None:
             return weight
         classes = fitted["classes_"]
-        per_class = compute_class_weight(
-            self.class_weight, classes=classes, y=column_or_1d(y)
+        y = column_or_1d(y)
+        if isinstance(self.class_weight, dict):
+            per_class = _class_weight_dict(self.class_weight, classes)
+        else:
+            per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
+        from_class = per_class[np.searchsorted(classes, y)]
+        combined = from_class if weight is None else weight * from_class
+        return _check_weights(combined, "sample_weight times class_weight")
+
+
+def _check_labels(y, what):
+    """Refuse missing labels and labels of mixed types before sorting them."""
+    if y.dtype != object:
+        return
+    missing = np.array([v is None or (isinstance(v, float) and v != v) for v in y])
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"{what} holds {int(missing.sum())} missing label(s) (None or NaN), the "
+            f"first at position {row}. Drop those samples or give them a label."
         )
-        from_class = per_class[np.searchsorted(classes, column_or_1d(y))]
-        from_class = from_class.astype(np.float32)
-        return from_class if weight is None else weight * from_class
+    kinds = {("str" if isinstance(v, str) else "number") for v in y}
+    if len(kinds) > 1:
+        first_str = next(i for i, v in enumerate(y) if isinstance(v, str))
+        first_num = next(i for i, v in enumerate(y) if not isinstance(v, str))
+        raise ValueError(
+            f"{what} mixes string and numeric labels (e.g. {y[first_str]!r} at "
+            f"position {first_str} and {y[first_num]!r} at position {first_num}), "
+            f"which cannot be ordered. Use one type for all labels, e.g. "
+            f"{what}.astype(str)."
+        )
+
+
+def _class_weight_dict(class_weight, classes):
+    """Per-class weights from a dict; classes it does not name weigh 1."""
+    known = set(classes.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight names classes that are not in y: {unknown}. The "
+            f"classes are {classes.tolist()}; use their labels as keys."
+        )
+    per_class = np.ones(len(classes))
+    for key, value in class_weight.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, Real)
+            or not np.isfinite(value)
+            or value < 0
+        ):
+            raise ValueError(
+                f"class_weight must map classes to finite, non-negative numbers, "
+                f"but class {key!r} has the weight {value!r}. Pass weights >= 0."
+            )
+        per_class[np.searchsorted(classes, key)] = float(value)
+    return per_class

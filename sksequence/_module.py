@@ -19,12 +19,14 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["RNNModule"]
+__all__ = ["CELLS", "INITS", "POOLINGS", "RNNModule"]
 
-_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+# The choices for ``cell``, ``pooling`` and ``init``, defined here once: the
+# estimators' parameter constraints are built from them.
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+POOLINGS = ("last", "mean", "max")
+INITS = ("pytorch", "keras", "orthogonal")
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-_POOLINGS = ("last", "mean", "max")
-_INITS = ("pytorch", "keras", "orthogonal")
 
 
 class RNNModule(nn.Module):
@@ -84,9 +86,9 @@ class RNNModule(nn.Module):
         init="pytorch",
     ):
         super().__init__()
-        _check_choice("cell", cell, tuple(_CELLS))
-        _check_choice("pooling", pooling, _POOLINGS)
-        _check_choice("init", init, _INITS)
+        _check_choice("cell", cell, tuple(CELLS))
+        _check_choice("pooling", pooling, POOLINGS)
+        _check_choice("init", init, INITS)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
         self.cell = cell
@@ -96,7 +98,7 @@ class RNNModule(nn.Module):
         if vocab_size is not None:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
             n_inputs = embedding_dim
-        rnn = _CELLS[cell]
+        rnn = CELLS[cell]
         if bidirectional:
             # One unidirectional module per direction and layer, so the
             # backward direction can read each sequence within its length.
@@ -138,6 +140,19 @@ class RNNModule(nn.Module):
             outputs, _ = self.rnn(X)
             pooled = _pool(outputs, lengths, self.pooling)
         return self.head(self.dropout(pooled))
+
+    def set_dropout(self, dropout):
+        """Change the dropout rate in place (between layers and before the head).
+
+        Parameters
+        ----------
+        dropout : float in [0, 1)
+        """
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        self.dropout.p = dropout
+        if not self.bidirectional and self.rnn.num_layers > 1:
+            self.rnn.dropout = dropout
 
     def _bidirectional(self, X, lengths):
         reverse = _reverse_index(lengths, X.shape[1])

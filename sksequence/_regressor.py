@@ -235,6 +235,8 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         """
         return self._train(X, y, sample_weight, warm=True, epochs=1, validate=False)
 
+    _epoch_score = "r2"
+
     def predict(self, X):
         """Predicted targets, shape ``(n_samples,)`` or ``(n_samples, n_outputs)``.
 
@@ -262,9 +264,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
                 )
             mean, scale = self.y_mean_, self.y_scale_
         else:
-            mean = targets.mean(axis=0)
-            scale = targets.std(axis=0)
-            scale[scale == 0] = 1.0
+            mean, scale = _standardisation(targets)
         encoded = ((targets - mean) / scale).astype(np.float32)
         fitted = {
             "n_outputs_": targets.shape[1],
@@ -278,3 +278,19 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _standardisation(targets):
+    """Per-output mean and standard deviation, without overflow.
+
+    Computed on the targets divided by their largest magnitude, so that
+    values near float64's limit (e.g. 1e200, whose square overflows) still
+    give finite statistics.
+    """
+    magnitude = np.abs(targets).max(axis=0)
+    magnitude[magnitude == 0] = 1.0
+    unit = targets / magnitude
+    mean = unit.mean(axis=0) * magnitude
+    scale = unit.std(axis=0) * magnitude
+    scale[~(scale > 0)] = 1.0
+    return mean, scale

@@ -13,6 +13,8 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ._callbacks import StopTraining
+
 __all__ = ["BucketIterator", "SequenceDataset", "SequenceNet", "TailSplit"]
 
 # Sorting by length happens inside pools of this many batches: large enough
@@ -221,6 +223,23 @@ class SequenceNet(NeuralNet):
     in place, never set to ``None``, so that ``GradientMonitor``'s flat
     gradient buffer survives from step to step.
     """
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # skorch's partial_fit swallows KeyboardInterrupt (its callbacks'
+        # way to stop early) and returns as if training had finished; ours
+        # lets Ctrl-C propagate, so an interrupted fit is never mistaken for
+        # a completed one (the estimator keeps its previous model). Early
+        # stopping ends a run with StopTraining instead. ``on_train_end``
+        # runs only after a finished run.
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        except StopTraining:
+            pass
+        self.notify("on_train_end", X=X, y=y)
+        return self
 
     def _zero_grad_optimizer(self, set_to_none=None):
         super()._zero_grad_optimizer(set_to_none=False)

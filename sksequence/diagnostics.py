@@ -19,14 +19,7 @@ import copy
 import numpy as np
 import torch
 
-from ._base import (
-    PREDICT_BATCH_SIZE,
-    _check_n_samples,
-    _clip_token_ids,
-    _draw_seed,
-    _seeded,
-)
-from ._sequences import check_sequences
+from ._base import PREDICT_BATCH_SIZE
 
 __all__ = [
     "count_parameters",
@@ -296,31 +289,21 @@ def _network(estimator, X, y):
 
     Returns ``(module, seqs, values, targets)``: ``values`` is the padded
     input as a tensor (token ids clipped to the vocabulary), ``targets`` the
-    encoded targets as a tensor, or None.
+    encoded targets as a tensor, or None. Everything goes through the
+    estimator's build seam, exactly as in ``fit``.
     """
-    name = type(estimator).__name__
-    seqs = check_sequences(X, name=name)
     fitted = hasattr(estimator, "net_")
-    targets, n_outputs = None, 1
-    if fitted:
-        estimator._check_sequences_match(seqs)
-        n_outputs = estimator.n_outputs_
+    seqs = estimator._validate_sequences(X, reset=not fitted)
+    targets, n_outputs = None, (estimator.n_outputs_ if fitted else 1)
     if y is not None:
-        _check_n_samples(seqs, y, name)
-        targets, info = estimator._encode_targets(y, warm=fitted, classes=None)
+        targets, info = estimator._encode(seqs, y, warm=fitted)
         targets = torch.from_numpy(targets)
         n_outputs = info["n_outputs_"]
     if fitted:
-        module, vocab_size = estimator.net_.module_, estimator.vocab_size_
+        module = estimator.net_.module_
     else:
-        vocab_size = estimator._vocab_size(seqs, warm=False)
-        # The same seed and the same builder as fit: the same initial weights.
-        with _seeded(_draw_seed(estimator.random_state), "cpu"):
-            module = estimator._build_module(seqs, vocab_size, n_outputs)
-    values = seqs.values
-    if seqs.is_tokens:
-        values = _clip_token_ids(values, vocab_size)
-    return module, seqs, torch.from_numpy(values), targets
+        module = estimator._initial_module(seqs, n_outputs)
+    return module, seqs, torch.from_numpy(seqs.values), targets
 
 
 def _input_gradients(module, values, lengths, targets, criterion, dtype):

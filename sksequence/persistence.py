@@ -34,7 +34,6 @@ import platform
 import re
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import safetensors
@@ -43,24 +42,19 @@ import skorch
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
-from skorch.history import History
+
+from ._registry import ESTIMATORS
 
 __all__ = ["ModelFileError", "load", "save"]
 
 FORMAT = "sksequence"
 FORMAT_VERSION = 1
 
-# The only classes a file may name: public name -> (module, attribute).
-# Exact types only: a subclass may hold state this module does not know.
+# The only classes a file may name: name in the file -> (module, attribute):
+# every public estimator of the registry, and Pipeline. Exact types only: a
+# subclass may hold state this module does not know.
 LOADABLE = {
-    "sksequence.RNNClassifier": ("sksequence._classifier", "RNNClassifier"),
-    "sksequence.RNNRegressor": ("sksequence._regressor", "RNNRegressor"),
-    "sksequence.windowing.SlidingWindow": ("sksequence.windowing", "SlidingWindow"),
-    "sksequence.text.TextTokenizer": ("sksequence.text", "TextTokenizer"),
-    "sksequence.preprocessing.SequenceScaler": (
-        "sksequence.preprocessing",
-        "SequenceScaler",
-    ),
+    **{entry.file_name: (entry.module, entry.name) for entry in ESTIMATORS},
     "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
 }
 # numpy dtype kinds a fitted attribute may have: bool, ints, floats, str, and
@@ -215,6 +209,7 @@ def load(path, *, expected=None, device=None):
     sksequence.persistence.ModelFileError: ... holds a Pipeline, not a RNNClassifier...
     """
     path = Path(path)
+    _check_expected_argument(expected)
     if device is not None:
         from ._base import _resolve_device
 
@@ -230,7 +225,9 @@ def load(path, *, expected=None, device=None):
         estimator = reader.estimator(record)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # whatever a forged file makes torch or sklearn raise
         raise ModelFileError(
             f"'{path}' passed its checksum but its content is not laid out as "
             f"sksequence writes it ({type(exc).__name__}: {exc}). It was not "
@@ -291,10 +288,14 @@ class _Writer:
                 else:
                     value = self.value(value, f"optimizer state {key}")
                 optimizer_state[str(index)][key] = value
+        optimizer = next(
+            name for name, cls in _optimizers().items() if type(net.optimizer_) is cls
+        )
         return {
             "tensors": prefix,
             "device": str(obj.device_),
             "optimizer": {
+                "class": optimizer,
                 "state": optimizer_state,
                 "param_groups": self.value(state["param_groups"], "param_groups"),
             },
@@ -454,6 +455,23 @@ def _release(version):
     return tuple(parts + [0] * (3 - len(parts)))
 
 
+def _check_expected_argument(expected):
+    classes = expected if isinstance(expected, tuple) else (expected,)
+    if expected is not None and not all(isinstance(c, type) for c in classes):
+        raise TypeError(
+            f"expected must be a class or a tuple of classes, got "
+            f"{type(expected).__name__} {expected!r}. Pass the class itself, e.g. "
+            "`from sksequence import RNNClassifier; load(path, "
+            "expected=RNNClassifier)`."
+        )
+
+
+def _optimizers():
+    from ._base import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
 def _check_expected(path, record, expected):
     if expected is None:
         return
@@ -504,17 +522,7 @@ class _Reader:
         return obj
 
     def net(self, obj, record):
-        from ._base import _draw_seed, _seeded
-
         device = self.device or _saved_device(record["device"])
-        seed = _draw_seed(obj.random_state)
-        shape = SimpleNamespace(n_features=obj.n_features_in_)
-        with _seeded(seed, device):  # building draws initial weights
-            module = obj._build_module(shape, obj.vocab_size_, obj.n_outputs_)
-            net = obj._build_net(
-                module, device, seed, obj.max_epochs, obj.early_stopping
-            )
-            net.initialize()
         prefix = f"{record['tensors']}.module."
         state = {
             key[len(prefix) :]: self.tensor(key)
@@ -528,17 +536,20 @@ class _Reader:
             },
             "param_groups": self.value(record["optimizer"]["param_groups"]),
         }
+        history = self.value(record["history"])
         try:
-            module.load_state_dict(state)
-            net.optimizer_.load_state_dict(optimizer)
-        except (RuntimeError, ValueError, KeyError) as exc:
+            obj._restore_net(
+                state,
+                optimizer,
+                history,
+                device,
+                optimizer=record["optimizer"].get("class"),
+            )
+        except ValueError as exc:
             raise ModelFileError(
                 f"The weights in '{self.path}' do not fit the network this "
                 f"sksequence version builds for {type(obj).__name__} ({exc})."
             ) from exc
-        net.history_ = History(self.value(record["history"]))
-        obj.net_ = net
-        obj.device_ = device
 
     def tensor(self, name):
         self.used.add(name)

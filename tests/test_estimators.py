@@ -140,8 +140,12 @@ def test_warm_start_and_partial_fit_continue_training():
     reg = RNNRegressor(hidden_size=4, max_epochs=2, warm_start=True, random_state=0)
     reg.fit(X, y)
     module = reg.net_.module_
+    before = {k: v.clone() for k, v in module.state_dict().items()}
     reg.fit(X, y)
-    assert reg.net_.module_ is module
+    # Trained on a copy (atomic fit): the previous module is left untouched,
+    # and the new one continued from its weights.
+    assert reg.net_.module_ is not module
+    assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
     assert len(reg.history_) == 4
     assert reg.n_iter_ == 2
     reg.partial_fit(X, y)

@@ -350,8 +350,21 @@ def _set(*keys, value):
             "names the class 'os.system', which sksequence does not load",
         ),
         (
-            _set("estimator", "params", "hidden_size", value=5),
+            _set("estimator", "fitted", "module_params_", "hidden_size", value=5),
             "do not fit the network",
+        ),
+        (
+            # Checked on torch's meta device: nothing is allocated.
+            _set("estimator", "fitted", "module_params_", "hidden_size", value=10**12),
+            "(do not fit the network|not laid out as sksequence)",
+        ),
+        (
+            _set("estimator", "fitted", "module_params_", "cell", value="tpu-cell"),
+            "do not fit the network .*cell must be one of",
+        ),
+        (
+            _set("estimator", "fitted", "module_params_", "hidden_size", value=-3),
+            "do not fit the network .*hidden_size must be greater than zero",
         ),
         (
             _set("estimator", "params", "colour", value="red"),
