@@ -289,10 +289,10 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         return torch.nn.CrossEntropyLoss
 
     def _encode_targets(self, y, *, warm, classes):
+        _check_labels(np.asarray(y), "y")  # before sklearn's less specific checks
         y = column_or_1d(
             check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
         )
-        _check_labels(y, "y")
         if classes is not None:
             _check_labels(np.asarray(classes), "classes")
         kind = type_of_target(y, input_name="y")
@@ -346,6 +346,7 @@ def _check_labels(y, what):
     """Refuse missing labels and labels of mixed types before sorting them."""
     if y.dtype != object:
         return
+    y = y.reshape(-1)
     missing = np.array([v is None or (isinstance(v, float) and v != v) for v in y])
     if missing.any():
         row = int(np.flatnonzero(missing)[0])

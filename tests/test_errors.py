@@ -186,3 +186,130 @@ def test_warns_when_the_validation_tail_holds_unseen_classes():
     clf = RNNClassifier(early_stopping=True, validation_fraction=0.1, **TINY)
     with pytest.warns(UserWarning, match="1 class\\(es\\) that the training part"):
         clf.fit(X, y)
+
+
+# -- issue "Nothing lost, nothing unclear": estimator-side checks -------------
+
+
+@pytest.mark.parametrize(
+    ("device", "match"),
+    [
+        ("tpu", r"device='tpu' is not a device sksequence can train on.*'cpu', 'cuda'"),
+        ("CPU", r"device='CPU' is not a device .*lower case"),
+        ("cuda:x", r"device='cuda:x' is not a device"),
+        ("meta", r"device='meta' is not a device"),
+        ("", r"device='' is not a device"),
+    ],
+)
+def test_device_strings_are_parsed(device, match):
+    with pytest.raises(ValueError, match=match):
+        RNNRegressor(device=device, **TINY).fit(np.ones((3, 4)), np.ones(3))
+
+
+def test_device_must_be_a_string():
+    with pytest.raises(ValueError, match="'device' parameter .* must be an instance"):
+        RNNRegressor(device=0, **TINY).fit(np.ones((3, 4)), np.ones(3))
+
+
+def test_load_device_is_parsed(tmp_path):
+    from sksequence.persistence import load, save
+
+    path = tmp_path / "m.safetensors"
+    save(RNNRegressor(**TINY).fit(np.ones((3, 4)), np.arange(3.0)), path)
+    with pytest.raises(ValueError, match="device='tpu' is not a device"):
+        load(path, device="tpu")
+    assert load(path, device="cpu").device_ == "cpu"
+
+
+def test_load_expected_must_be_a_class(tmp_path):
+    from sksequence.persistence import load
+
+    with pytest.raises(TypeError, match="expected must be a class .* got str "):
+        load(tmp_path / "missing.safetensors", expected="RNNClassifier")
+
+
+def test_huge_token_ids_are_refused_before_allocating():
+    X = np.array([[2, 3, 2**26], [4, 5, 6]])
+    with pytest.raises(ValueError, match=r"largest token id in X is 67108864.*GiB"):
+        RNNClassifier(**TINY).fit(X, [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (
+            np.array(["a", None, "b", "a"], dtype=object),
+            r"1 missing label.* position 1",
+        ),
+        (np.array(["a", np.nan, "b", "a"], dtype=object), r"missing label"),
+        (np.array(["a", 1, "b", 2], dtype=object), r"mixes string and numeric labels"),
+    ],
+)
+def test_missing_or_mixed_labels(y, match):
+    with pytest.raises(ValueError, match=match):
+        RNNClassifier(**TINY).fit(np.ones((4, 3)), y)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "match"),
+    [
+        ({0: -1.0, 1: 1.0}, r"class 0 has the weight -1.0"),
+        ({0: np.nan, 1: 1.0}, r"class 0 has the weight nan"),
+        ({0: "heavy", 1: 1.0}, r"class 0 has the weight 'heavy'"),
+        ({0: np.inf}, r"class 0 has the weight inf"),
+        ({7: 2.0}, r"class_weight names classes that are not in y: \[7\]"),
+    ],
+)
+def test_bad_class_weight(class_weight, match):
+    with pytest.raises(ValueError, match=match):
+        RNNClassifier(class_weight=class_weight, **TINY).fit(
+            np.ones((4, 3)), [0, 1] * 2
+        )
+
+
+@pytest.mark.parametrize(
+    ("weight", "match"),
+    [
+        ([0.0, 0.0, 0.0, 0.0], r"at least one non-zero"),
+        ([1.0, 1e39, 1.0, 1.0], r"beyond float32's range"),
+        ([1.0, -1.0, 1.0, 1.0], r"[Nn]egative"),
+        ([1.0, np.nan, 1.0, 1.0], r"NaN"),
+    ],
+)
+def test_bad_sample_weight(weight, match):
+    with pytest.raises(ValueError, match=match):
+        RNNClassifier(**TINY).fit(np.ones((4, 3)), [0, 1] * 2, sample_weight=weight)
+
+
+def test_class_weight_times_sample_weight_is_checked():
+    with pytest.raises(ValueError, match=r"sample_weight times class_weight .* 0"):
+        RNNClassifier(class_weight={0: 0.0, 1: 0.0}, **TINY).fit(
+            np.ones((4, 3)), [0, 1] * 2
+        )
+
+
+@pytest.mark.parametrize("magnitude", [1e200, 1e-200, 1e300])
+def test_extreme_regression_targets_give_finite_predictions(magnitude):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 4)).astype(np.float32)
+    y = np.where(X.sum(axis=1) > 0, magnitude, -magnitude)
+    reg = RNNRegressor(**TINY).fit(X, y)
+    assert np.isfinite(reg.y_mean_).all() and np.isfinite(reg.y_scale_).all()
+    predictions = reg.predict(X)
+    assert np.isfinite(predictions).all()
+    assert np.abs(predictions).max() <= 2 * magnitude
+
+
+def test_predict_log_proba_is_consistent_and_finite():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4)).astype(np.float32)
+    for labels in (np.arange(30) % 2, np.arange(30) % 3):
+        clf = RNNClassifier(**TINY).fit(X, labels)
+        log_proba = clf.predict_log_proba(X)
+        np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(X), atol=1e-12)
+        # Huge logits: log(proba) would be -inf, log_proba stays finite.
+        with torch.no_grad():
+            clf.net_.module_.head.weight.mul_(1e6)
+        assert np.isfinite(clf.predict_log_proba(X)).all()
+        with np.errstate(divide="ignore"):
+            assert not np.isfinite(np.log(clf.predict_proba(X))).all()

@@ -6,15 +6,9 @@ import pytest
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksequence import RNNRegressor, SlidingWindow
 from sksequence.forecasting import RelativeTargetRegressor
-
-
-@parametrize_with_checks([RelativeTargetRegressor(Ridge())])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 class _Recorder(LinearRegression):
