@@ -101,8 +101,11 @@ class _BaseRNN(BaseEstimator):
     }
 
     # -- subclass hooks --------------------------------------------------------
-    # ``_encode_targets(y, *, warm, classes)`` and ``_criterion(n_outputs)``
+    # ``_encode_targets(y, *, warm, classes)`` and ``_criterion(fitted)``
     # are defined by the subclasses, as are these two class attributes.
+    # ``fitted`` is the mapping of fitted attributes that the target encoding
+    # learned (``n_outputs_``, ``classes_``, ``quantiles_``, ...): the dict of
+    # the fit in progress, or the estimator's own attributes once fitted.
 
     #: Score recorded per epoch by :class:`ScoreMonitor`.
     _epoch_score = None
@@ -133,9 +136,9 @@ class _BaseRNN(BaseEstimator):
         y_enc, fitted = self._encode(seqs, y, warm=warm, classes=classes)
         weight = self._sample_weights(sample_weight, y, len(seqs), fitted)
         if warm:
-            config = self._warm_config()
+            config = self._warm_config(self._head_units(fitted))
         else:
-            config = self._module_config(seqs, fitted["n_outputs_"])
+            config = self._module_config(seqs, self._head_units(fitted))
         dataset = SequenceDataset(seqs.values, seqs.lengths, y_enc, weight)
         seed = _draw_seed(self.random_state)
         # Dropout draws from torch's process-wide generator during training:
@@ -148,7 +151,7 @@ class _BaseRNN(BaseEstimator):
                 module.set_dropout(self.dropout)
             else:
                 module = self._new_module(config, seed, device)
-            net = self._new_net(module, device, seed, epochs, validate)
+            net = self._new_net(module, device, seed, epochs, validate, fitted)
             net.initialize()
             self._resume(net, warm)
             n_before = len(net.history_)
@@ -192,6 +195,14 @@ class _BaseRNN(BaseEstimator):
         _check_n_samples(seqs, y, type(self).__name__)
         return self._encode_targets(y, warm=warm, classes=classes)
 
+    def _head_units(self, fitted):
+        """Output units of the network for the encoding ``fitted`` learned."""
+        return fitted["n_outputs_"]
+
+    def _score_monitor(self, fitted):
+        """The callback that records the per-epoch training score."""
+        return ScoreMonitor(self._epoch_score)
+
     def _initial_module(self, seqs, n_outputs):
         """The module a fit on ``seqs`` would start from: same seed, same weights."""
         config = self._module_config(seqs, n_outputs)
@@ -219,12 +230,20 @@ class _BaseRNN(BaseEstimator):
         with _seeded(seed, device):
             return RNNModule(**config)
 
-    def _new_net(self, module, device, seed, epochs, validate, optimizer=None):
-        """The skorch net that trains ``module`` (not yet initialised)."""
+    def _new_net(
+        self, module, device, seed, epochs, validate, fitted=None, optimizer=None
+    ):
+        """The skorch net that trains ``module`` (not yet initialised).
+
+        ``fitted``: the target encoding's attributes (default: the fitted
+        estimator's own); ``optimizer``: a name of ``OPTIMIZERS`` (default:
+        the ``optimizer`` parameter).
+        """
+        fitted = vars(self) if fitted is None else fitted
         callbacks = [
             ("gradients", GradientMonitor(self.clip_norm, self.clip_value)),
             ("losses", LossMonitor()),
-            ("scores", ScoreMonitor(self._epoch_score)),
+            ("scores", self._score_monitor(fitted)),
         ]
         if validate:
             callbacks.append(
@@ -246,7 +265,7 @@ class _BaseRNN(BaseEstimator):
             optimizer_params["optimizer__weight_decay"] = self.weight_decay
         return SequenceNet(
             module=module,
-            criterion=self._criterion(module.head.out_features),
+            criterion=self._criterion(fitted),
             criterion__reduction="none",
             optimizer=OPTIMIZERS[optimizer or self.optimizer],
             lr=self.lr,
@@ -293,7 +312,7 @@ class _BaseRNN(BaseEstimator):
         seed = _draw_seed(self.random_state)
         module = self._new_module(config, seed, device)
         net = self._new_net(
-            module, device, seed, self.max_epochs, self.early_stopping, optimizer
+            module, device, seed, self.max_epochs, self.early_stopping, None, optimizer
         )
         net.initialize()
         try:
@@ -312,9 +331,15 @@ class _BaseRNN(BaseEstimator):
             config = self._legacy_config()
         return config
 
-    def _warm_config(self):
+    def _warm_config(self, head_units=None):
         """The fitted module's arguments; refuse parameters that changed them."""
         config = self._fitted_config()
+        if head_units is not None and head_units != config["n_outputs"]:
+            raise ValueError(
+                f"warm_start=True continues training the fitted network, but it has "
+                f"{config['n_outputs']} output units and the targets and parameters "
+                f"now need {head_units}. Set warm_start=False to train a new network."
+            )
         changed = [
             f"{key}: {config[key]!r} -> {getattr(self, key)!r}"
             for key in ARCHITECTURE

@@ -261,10 +261,14 @@ class ScoreMonitor(Callback):
         coefficient of determination, averaged uniformly over outputs (as
         ``RegressorMixin.score``); R^2 is unchanged by the estimator's
         target standardisation.
+    columns : array-like of int or None, default=None
+        Output units that are scored against the targets (e.g. the median
+        of each target of a quantile regressor); None scores all.
     """
 
-    def __init__(self, kind):
+    def __init__(self, kind, columns=None):
         self.kind = kind
+        self.columns = columns
 
     def on_epoch_begin(self, net, **kwargs):
         self._outputs = {True: [], False: []}
@@ -279,6 +283,8 @@ class ScoreMonitor(Callback):
             if self._outputs[training]:
                 y_pred, y_true = zip(*self._outputs[training], strict=True)
                 y_pred = torch.cat(y_pred).cpu().double().numpy()
+                if self.columns is not None:
+                    y_pred = y_pred[:, self.columns]
                 y_true = torch.cat(y_true).cpu().numpy().reshape(len(y_pred), -1)
                 score = _SCORES[self.kind](y_true, y_pred)
                 net.history.record(f"{prefix}_score", score)

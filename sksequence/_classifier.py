@@ -283,8 +283,8 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    def _criterion(self, n_outputs):
-        if n_outputs == 1:
+    def _criterion(self, fitted):
+        if fitted["n_outputs_"] == 1:
             return torch.nn.BCEWithLogitsLoss
         return torch.nn.CrossEntropyLoss
 

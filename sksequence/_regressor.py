@@ -1,11 +1,16 @@
 """RNNRegressor: SimpleRNN / LSTM / GRU sequence regression."""
 
+from functools import partial
+
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseRNN
+from ._callbacks import ScoreMonitor
+from ._losses import PinballLoss
 from ._sklearn_compat import _fit_context
 
 
@@ -75,6 +80,12 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         Epochs without improvement before early stopping.
     tol : float, default=1e-4
         Relative improvement of the validation loss that counts.
+    quantiles : sequence of float in (0, 1) or None, default=None
+        Train for these quantile levels of every target with the pinball
+        loss instead of the mean with the squared error (e.g.
+        ``(0.1, 0.5, 0.9)``). :meth:`predict_quantiles` returns them, never
+        crossing (sorted per sample); :meth:`predict` returns the level
+        closest to 0.5 (the median when it is listed).
     warm_start : bool, default=False
         Continue training the fitted network (and its optimizer state) on
         the next ``fit``.
@@ -110,6 +121,8 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         Number of regression targets.
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Target standardisation learned in ``fit``.
+    quantiles_ : ndarray of shape (n_quantiles,) or None
+        The sorted quantile levels trained, or None for a mean model.
     n_iter_ : int
         Epochs run by the last call to ``fit`` or ``partial_fit``.
     device_ : str
@@ -161,6 +174,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         validation_gap=0,
         n_iter_no_change=10,
         tol=1e-4,
+        quantiles=None,
         warm_start=False,
         random_state=None,
         device="cpu",
@@ -187,6 +201,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         self.validation_gap = validation_gap
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.quantiles = quantiles
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
@@ -235,18 +250,75 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         """
         return self._train(X, y, sample_weight, warm=True, epochs=1, validate=False)
 
+    _parameter_constraints = {
+        **_BaseRNN._parameter_constraints,
+        "quantiles": [None, "array-like"],
+    }
     _epoch_score = "r2"
 
     def predict(self, X):
         """Predicted targets, shape ``(n_samples,)`` or ``(n_samples, n_outputs)``.
 
-        The shape follows the ``y`` given to ``fit``.
+        The shape follows the ``y`` given to ``fit``. A quantile model
+        predicts the level closest to 0.5.
         """
-        outputs = self._forward(X) * self.y_scale_ + self.y_mean_
+        outputs = self._quantile_outputs(X)
+        outputs = outputs[:, :, self._point_quantile()]
         return outputs[:, 0] if self.y_ndim_ == 1 else outputs
 
-    def _criterion(self, n_outputs):
-        return torch.nn.MSELoss
+    def predict_quantiles(self, X):
+        """Predicted quantiles of a model fitted with ``quantiles``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
+            Levels ``quantiles_``, in increasing order; the values are sorted
+            per sample, so quantiles never cross. The shape follows ``y``.
+        """
+        check_is_fitted(self, "net_")
+        if self.quantiles_ is None:
+            raise ValueError(
+                "predict_quantiles needs a model fitted with quantiles, but this "
+                "RNNRegressor was fitted with quantiles=None (a mean model). Set "
+                "quantiles=(0.1, 0.5, 0.9), for example, and fit again."
+            )
+        outputs = self._quantile_outputs(X)
+        return outputs[:, 0] if self.y_ndim_ == 1 else outputs
+
+    def _quantile_outputs(self, X):
+        """De-standardised outputs, shape (n_samples, n_outputs, n_quantiles)."""
+        raw = self._forward(X)
+        raw = raw.reshape(len(raw), self.n_outputs_, -1)
+        outputs = raw * self.y_scale_[:, None] + self.y_mean_[:, None]
+        # Sorting is the monotone rearrangement of the quantile curve: it
+        # never increases the pinball loss and removes any crossing.
+        return np.sort(outputs, axis=2)
+
+    def _point_quantile(self):
+        if self.quantiles_ is None:
+            return 0
+        return int(np.argmin(np.abs(self.quantiles_ - 0.5)))
+
+    def _criterion(self, fitted):
+        if fitted.get("quantiles_") is None:
+            return torch.nn.MSELoss
+        return partial(PinballLoss, fitted["quantiles_"].tolist())
+
+    def _head_units(self, fitted):
+        quantiles = fitted.get("quantiles_")
+        return fitted["n_outputs_"] * (1 if quantiles is None else len(quantiles))
+
+    def _score_monitor(self, fitted):
+        quantiles = fitted.get("quantiles_")
+        if quantiles is None:
+            return ScoreMonitor("r2")
+        n_quantiles = len(quantiles)
+        point = int(np.argmin(np.abs(quantiles - 0.5)))
+        # The median units of every target, in the network's unit order.
+        columns = [
+            target * n_quantiles + point for target in range(fitted["n_outputs_"])
+        ]
+        return ScoreMonitor("r2", columns=columns)
 
     def _encode_targets(self, y, *, warm, classes=None):
         y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
@@ -256,6 +328,14 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
                 f"shape {y.shape}."
             )
         targets = y.reshape(len(y), -1).astype(np.float64)
+        quantiles = self.quantiles_ if warm else _check_quantiles(self.quantiles)
+        if warm and not _same_quantiles(quantiles, self.quantiles):
+            raise ValueError(
+                f"warm_start=True continues training the fitted network, but "
+                f"quantiles changed since it was fitted ({_describe(quantiles)} -> "
+                f"{_describe(self.quantiles)}). Set warm_start=False to train a new "
+                "network, or set them back."
+            )
         if warm:
             if targets.shape[1] != self.n_outputs_:
                 raise ValueError(
@@ -271,6 +351,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
             "y_mean_": mean,
             "y_scale_": scale,
             "y_ndim_": y.ndim,
+            "quantiles_": quantiles,
         }
         return encoded, fitted
 
@@ -278,6 +359,33 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_quantiles(quantiles):
+    if quantiles is None:
+        return None
+    levels = np.asarray(quantiles, dtype=np.float64).reshape(-1)
+    if not len(levels) or not np.all((levels > 0) & (levels < 1)):
+        raise ValueError(
+            f"quantiles must be levels strictly between 0 and 1, e.g. (0.1, 0.5, "
+            f"0.9), but got {np.ravel(quantiles).tolist()}."
+        )
+    if len(np.unique(levels)) != len(levels):
+        raise ValueError(
+            f"quantiles must be distinct, but {levels.tolist()} repeats a level."
+        )
+    return np.sort(levels)
+
+
+def _same_quantiles(fitted, requested):
+    if fitted is None or requested is None:
+        return fitted is None and requested is None
+    requested = np.sort(np.asarray(requested, dtype=np.float64).reshape(-1))
+    return fitted.shape == requested.shape and np.allclose(fitted, requested)
+
+
+def _describe(quantiles):
+    return None if quantiles is None else np.asarray(quantiles).tolist()
 
 
 def _standardisation(targets):

@@ -100,12 +100,12 @@ def gradient_flow(estimator, X, y=None, *, dtype=torch.float64, align="start"):
     """
     if align not in ("start", "end"):
         raise ValueError(f"align must be 'start' or 'end', got {align!r}.")
-    module, seqs, values, targets = _network(estimator, X, y)
+    module, seqs, values, targets, info = _network(estimator, X, y)
     module = copy.deepcopy(module).to(device="cpu", dtype=dtype).eval()
     module.requires_grad_(False)
     criterion = None
     if targets is not None:
-        criterion = estimator._criterion(module.head.out_features)(reduction="sum")
+        criterion = estimator._criterion(info)(reduction="sum")
     norms = np.full(seqs.values.shape[:2], np.nan)
     for start in range(0, len(seqs), PREDICT_BATCH_SIZE):
         rows = slice(start, start + PREDICT_BATCH_SIZE)
@@ -287,23 +287,25 @@ def plot_gradient_flow(flows, *, ax=None):
 def _network(estimator, X, y):
     """The estimator's module (or the one fit would build) and the inputs.
 
-    Returns ``(module, seqs, values, targets)``: ``values`` is the padded
-    input as a tensor (token ids clipped to the vocabulary), ``targets`` the
-    encoded targets as a tensor, or None. Everything goes through the
+    Returns ``(module, seqs, values, targets, info)``: ``values`` is the
+    padded input as a tensor (token ids clipped to the vocabulary),
+    ``targets`` the encoded targets as a tensor and ``info`` what their
+    encoding learned (both None without ``y``). Everything goes through the
     estimator's build seam, exactly as in ``fit``.
     """
     fitted = hasattr(estimator, "net_")
     seqs = estimator._validate_sequences(X, reset=not fitted)
-    targets, n_outputs = None, (estimator.n_outputs_ if fitted else 1)
+    targets = info = None
+    n_outputs = estimator.net_.module_.head.out_features if fitted else 1
     if y is not None:
         targets, info = estimator._encode(seqs, y, warm=fitted)
         targets = torch.from_numpy(targets)
-        n_outputs = info["n_outputs_"]
+        n_outputs = estimator._head_units(info)
     if fitted:
         module = estimator.net_.module_
     else:
         module = estimator._initial_module(seqs, n_outputs)
-    return module, seqs, torch.from_numpy(seqs.values), targets
+    return module, seqs, torch.from_numpy(seqs.values), targets, info
 
 
 def _input_gradients(module, values, lengths, targets, criterion, dtype):
