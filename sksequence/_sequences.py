@@ -12,7 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["Sequences", "check_sequences", "from_sktime"]
+__all__ = ["MAX_TOKEN_ID", "Sequences", "check_sequences", "from_sktime"]
+
+#: Largest token id accepted. Ids are vocabulary indices, i.e. rows of an
+#: embedding: the estimators infer ``vocab_size = largest id + 1`` and allocate
+#: that many rows, so a large id is a large table, not a large value. With
+#: ``2**31 - 2``, ``vocab_size`` fits in int32 (the id type of common tokenizers
+#: and embedding kernels) while staying about 1000x above real vocabularies;
+#: beyond it an embedding needs over 8 GiB per dimension, and the ids are
+#: almost always hashes or numeric data mistaken for ids.
+MAX_TOKEN_ID = 2**31 - 2
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ def check_sequences(X, *, name="Estimator"):
     array = _check_dense(X, name)
     if np.issubdtype(array.dtype, np.integer) and array.ndim == 2:
         return _from_tokens(array, name)
-    array = array.astype(np.float32, copy=False)
+    array = _to_float32(array, name)
     if array.ndim == 2:
         array = array[:, :, np.newaxis]
     return _from_nan_padded(array, name)
@@ -112,7 +123,9 @@ def from_sktime(X):
 
 def _is_ragged(X):
     if isinstance(X, (list, tuple)):
-        return all(_is_sequence_like(x) for x in X)  # True for an empty list
+        # A list holding any sequence is a list of sequences: its other items
+        # (None, scalars) are then reported one by one by _check_ragged_item.
+        return not X or any(_is_sequence_like(x) for x in X)
     if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
         return True
     # A pandas Series whose cells are arrays: one sequence per row.
@@ -120,6 +133,8 @@ def _is_ragged(X):
 
 
 def _is_sequence_like(x):
+    if isinstance(x, np.generic):  # numpy scalars have __array__ too
+        return False
     return isinstance(x, (list, tuple, np.ndarray)) or hasattr(x, "__array__")
 
 
@@ -135,8 +150,9 @@ def _check_dense(X, name):
             input_name="X",
             estimator=name,
         )
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         if "Expected 2D array" in str(exc):
+            _raise_if_text(X, name)
             raise ValueError(
                 f"{name} expects sequences: a 2-D array (n_samples, n_timesteps), a "
                 f"3-D array (n_samples, n_timesteps, n_features) or a list of "
@@ -144,6 +160,7 @@ def _check_dense(X, name):
                 "data: X.reshape(1, -1) if it is one sequence, X.reshape(-1, 1) if "
                 "every sample is a single time step."
             ) from None
+        _raise_if_not_numbers(X, name)
         raise
     if array.ndim > 3:
         raise ValueError(
@@ -162,6 +179,151 @@ def _check_dense(X, name):
     return array
 
 
+# -- non-numeric values (on the error path only) ------------------------------
+
+# Elements converted at a time when searching for a non-number: only the chunk
+# holding the first failure is then searched element by element.
+_CHUNK_ITEMS = 4096
+
+
+def _raise_if_not_numbers(X, name):
+    """Name the first value of a dense ``X`` that is not a number, if any."""
+    if hasattr(X, "iloc") and hasattr(X, "dtypes") and getattr(X, "ndim", 0) == 2:
+        for step, (column, dtype) in enumerate(X.dtypes.items()):
+            if getattr(dtype, "kind", "O") in "biuf":
+                continue
+            found = _first_non_number(X.iloc[:, step].to_numpy(dtype=object))
+            if found is not None:
+                row, value, exc = found
+                where = (
+                    f"X column {column!r} (time step {step}) holds {_short(value)} "
+                    f"in row {row}"
+                )
+                _raise_not_a_number(name, where, exc)
+        return
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError):
+        return  # not even a regular array: check_array's message stands
+    if array.dtype.kind not in "OSU" or array.ndim == 0:
+        return
+    found = _first_non_number(array)
+    if found is not None:
+        index, value, exc = found
+        position = np.unravel_index(index, array.shape)
+        indices = ", ".join(str(int(i)) for i in position)
+        where = f"X[{indices}] ({_describe(position)}) is {_short(value)}"
+        _raise_not_a_number(name, where, exc)
+    if array.dtype.kind in "SU":
+        raise ValueError(
+            f"{name} expects numeric sequences, but X has dtype {array.dtype}: "
+            f"numbers stored as strings (e.g. {_short(array.flat[0])}). "
+            "Convert them first: np.asarray(X, dtype=float)."
+        )
+
+
+def _raise_if_text(X, name):
+    """A 1-D X of strings is most likely documents: point to TextTokenizer."""
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError):
+        return
+    first = array.flat[0] if array.size else None
+    if array.dtype.kind in "SU" or isinstance(first, (str, bytes)):
+        raise ValueError(
+            f"{name} expects numeric sequences, but X is a 1-D array of strings "
+            f"(e.g. {_short(first)}), "
+            "such as text documents. Turn documents into token-id sequences "
+            "first: make_pipeline(sksequence.TextTokenizer(), estimator)."
+        )
+
+
+def _first_non_number(values):
+    """``(flat index, value, error)`` of the first element that is no float, or None.
+
+    ``values`` is an object, str or bytes array; numpy converts it chunk by
+    chunk, and only a failing chunk is searched one element at a time.
+    """
+    flat = values.reshape(-1)
+    cell = np.empty(1, dtype=object)
+    for start in range(0, flat.size, _CHUNK_ITEMS):
+        chunk = flat[start : start + _CHUNK_ITEMS]
+        try:
+            chunk.astype(np.float64)
+            continue
+        except (ArithmeticError, TypeError, ValueError):
+            pass
+        for offset, value in enumerate(chunk):
+            cell[0] = value.item() if isinstance(value, np.generic) else value
+            try:
+                cell.astype(np.float64)
+            except ArithmeticError:  # a number, if too large for float64
+                continue
+            except (TypeError, ValueError) as exc:
+                return start + offset, cell[0], exc
+    return None
+
+
+def _raise_not_a_number(name, where, exc):
+    # Strings fail float() with ValueError, other objects with TypeError (whose
+    # text, e.g. "float() argument must be a string or a real number, not
+    # 'dict'", names the type); keep that class, as scikit-learn does.
+    detail = f" ({exc})" if isinstance(exc, TypeError) else ""
+    raise type(exc)(
+        f"{name} expects numeric sequences, but {where}, which is not a "
+        f"number{detail}. Convert text to token ids with sksequence.TextTokenizer, "
+        "or encode categories as numbers (e.g. with "
+        "sklearn.preprocessing.OrdinalEncoder) before fitting."
+    ) from None
+
+
+def _short(value, width=40):
+    """``repr`` of a value, numpy scalars as Python ones, cut to ``width``."""
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _describe(position, axes=("sequence", "time step", "feature")):
+    """'sequence 1, time step 2, feature 0' for an index into (n, t, f)."""
+    named = zip(axes[: len(position)], position, strict=True)
+    return ", ".join(f"{axis} {int(i)}" for axis, i in named)
+
+
+# -- float32 range -------------------------------------------------------------
+
+
+def _to_float32(array, name):
+    """Cast to float32, refusing finite values that the cast would make inf."""
+    try:
+        with np.errstate(over="raise"):
+            return array.astype(np.float32, copy=False)
+    except FloatingPointError:
+        _raise_too_large(array, name)
+        raise  # pragma: no cover (_raise_too_large always raises here)
+
+
+def _raise_too_large(array, name, prefix=()):
+    """Report the first finite value of ``array`` beyond float32's range.
+
+    ``prefix`` is the index of ``array`` itself (one sequence of a list).
+    """
+    too_large = np.isfinite(array) & (np.abs(array) > _FLOAT32_MAX)
+    if not too_large.any():
+        return
+    position = tuple(np.argwhere(too_large)[0])
+    value = array[position]
+    exponent = int(np.floor(np.log10(np.abs(value))))
+    raise ValueError(
+        f"{name} computes in float32, but X holds {value:.6g} at "
+        f"{_describe(prefix + position)}, beyond float32's range (magnitudes up "
+        f"to {_FLOAT32_MAX:.4g}), where it would become inf. Rescale X before "
+        f"fitting, e.g. divide it by a constant such as 1e{exponent}."
+    )
+
+
+# -- token ids -----------------------------------------------------------------
+
+
 def _from_tokens(array, name):
     if array.size and array.min() < 0:
         row, step = np.argwhere(array < 0)[0]
@@ -170,6 +332,11 @@ def _from_tokens(array, name):
             f"X[{row}, {step}] = {array[row, step]}. If X holds numeric values "
             "rather than token ids, pass it as floats: X.astype(float)."
         )
+    # Checked in the input's own dtype: uint64 ids above int64's range would
+    # wrap negative in the int64 cast below.
+    if array.size and array.max() > MAX_TOKEN_ID:
+        row, step = np.argwhere(array > MAX_TOKEN_ID)[0]
+        _raise_id_too_large(name, f"X[{row}, {step}]", array[row, step])
     lengths, post_padded, pre_padded = _token_layout(array)
     # A row with no tokens (an empty document) is read as one padding step:
     # the model's answer to "no evidence", as Keras gives for a masked row.
@@ -201,6 +368,19 @@ def _token_layout(array):
         post_padded &= bool(np.all(is_token[:, 1:] <= is_token[:, :-1]))
         pre_padded &= bool(np.all(is_token[:, :-1] <= is_token[:, 1:]))
     return lengths, post_padded, pre_padded
+
+
+def _raise_id_too_large(name, where, value):
+    raise ValueError(
+        f"Token ids must be at most MAX_TOKEN_ID = {MAX_TOKEN_ID} (2**31 - 2), but "
+        f"{where} = {value}. Ids are vocabulary indices: {name} allocates one "
+        "embedding row per id up to the largest (vocab_size = largest id + 1), so "
+        "they cannot be hashes or raw values. Re-index the tokens: encode the raw "
+        "text with sksequence.TextTokenizer, or map the ids to 0..n-1 with "
+        "np.unique(X, return_inverse=True) (0, the padding id, stays 0 when X "
+        "contains it). If X holds numeric values rather than token ids, pass it "
+        "as floats: X.astype(float)."
+    )
 
 
 def _compact_tokens(array, lengths, pre_padded):
@@ -292,6 +472,11 @@ def _from_ragged(X, name):
     if all(np.issubdtype(x.dtype, np.integer) and x.ndim == 1 for x in items):
         values = np.zeros((len(items), lengths.max()), dtype=np.int64)
         for row, x in enumerate(items):
+            # uint64 ids above int64's range would wrap negative here; larger
+            # int64 ids are found by _from_tokens, at the same positions.
+            if x.dtype == np.uint64 and x.max() > MAX_TOKEN_ID:
+                step = int(np.argmax(x > MAX_TOKEN_ID))
+                _raise_id_too_large(name, f"X[{row}, {step}]", x[step])
             values[row, : len(x)] = x
         return _from_tokens(values, name)
     items = [x.reshape(-1, 1) if x.ndim == 1 else x for x in items]
@@ -304,12 +489,23 @@ def _from_ragged(X, name):
     values = np.full(
         (len(items), lengths.max(), n_features.pop()), np.nan, dtype=np.float32
     )
-    for row, x in enumerate(items):
-        values[row, : len(x)] = x
+    try:
+        with np.errstate(over="raise"):
+            for row, x in enumerate(items):
+                values[row, : len(x)] = x
+    except FloatingPointError:
+        _raise_too_large(items[row], name, prefix=(row,))
+        raise  # pragma: no cover (_raise_too_large always raises here)
     return _from_nan_padded(values, name)
 
 
 def _check_ragged_item(x, index, name):
+    if x is None:
+        raise ValueError(
+            f"Sequence {index} is None; {name} expects every item of X to be a "
+            "sequence: an array of shape (n_timesteps,) or (n_timesteps, "
+            "n_features). Drop missing sequences, and their targets, first."
+        )
     try:
         item = np.asarray(x)
     except ValueError as exc:
@@ -317,13 +513,28 @@ def _check_ragged_item(x, index, name):
     if item.dtype == object or not (
         np.issubdtype(item.dtype, np.number) or item.dtype == bool
     ):
+        found = _first_non_number(item) if item.ndim else None
+        if found is not None:
+            position = np.unravel_index(found[0], item.shape)
+            steps = _describe(position, axes=("time step", "feature"))
+            at = f" ({steps} is {_short(found[1])})"
+        else:
+            at = ""
         raise TypeError(
-            f"Sequence {index} has dtype {item.dtype}; {name} expects numeric "
-            "sequences (floats, or integer token ids). Convert text with "
-            "sksequence.TextTokenizer first."
+            f"Sequence {index} has dtype {item.dtype}{at}; {name} expects "
+            "numeric sequences (floats, or integer token ids). Convert text to "
+            "token ids with sksequence.TextTokenizer, or encode categories as "
+            "numbers first."
         )
     if np.iscomplexobj(item):
         raise ValueError("Complex data not supported.")
+    if item.ndim == 0:
+        raise ValueError(
+            f"Sequence {index} is a scalar ({_short(x)}), but X mixes it with "
+            f"sequences; {name} expects every item of X to be an array of shape "
+            "(n_timesteps,) or (n_timesteps, n_features). Wrap a one-step "
+            f"sequence in a list: [{_short(x)}]."
+        )
     if item.ndim not in (1, 2):
         raise ValueError(
             f"Sequence {index} has shape {item.shape}; each sequence must be 1-D "

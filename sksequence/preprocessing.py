@@ -1,7 +1,7 @@
 """Sequence-aware scaling for Pipelines."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._sequences import check_sequences
@@ -10,7 +10,9 @@ from ._sklearn_compat import _fit_context
 __all__ = ["SequenceScaler"]
 
 
-class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+# auto_wrap_output_keys=None: the output is 3-D, so scikit-learn must never
+# wrap it in a DataFrame, whatever the global transform_output says.
+class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Standardise every feature over all valid time steps of all sequences.
 
     ``StandardScaler`` on a ``(n_samples, n_timesteps)`` array would scale
@@ -38,6 +40,15 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     See Also
     --------
     sklearn.preprocessing.StandardScaler : The same for tabular data.
+
+    Notes
+    -----
+    The output is a 3-D array (sequences, time steps, features), which has no
+    flat columns to name: there is no ``get_feature_names_out``, the global
+    ``sklearn.set_config(transform_output="pandas")`` leaves the output an
+    array, and :meth:`set_output` refuses ``"pandas"`` and ``"polars"``. In a
+    Pipeline, call ``set_output`` on the tabular steps only, not on the whole
+    Pipeline.
 
     Examples
     --------
@@ -108,6 +119,37 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         padding = np.arange(scaled.shape[1]) >= seqs.lengths[:, None]
         scaled[padding] = np.nan
         return scaled
+
+    def set_output(self, *, transform=None):
+        """Refuse DataFrame output: the scaled sequences are a 3-D array.
+
+        Present so that ``Pipeline.set_output`` gets a clear answer.
+
+        Parameters
+        ----------
+        transform : {"default"} or None, default=None
+            ``"default"`` and None keep the array output (the only one);
+            ``"pandas"`` and ``"polars"`` raise a ValueError.
+
+        Returns
+        -------
+        self : SequenceScaler
+        """
+        if transform in (None, "default"):
+            return self
+        if transform in ("pandas", "polars"):
+            raise ValueError(
+                f"SequenceScaler cannot output a {transform} DataFrame: it returns "
+                "a 3-D array (n_samples, n_timesteps, n_features) of NaN-padded "
+                "sequences, which has no flat columns. Call "
+                f'set_output(transform="{transform}") on the tabular steps only '
+                "(e.g. pipeline[:i].set_output(...) for the steps before "
+                "SequenceScaler), not on the whole Pipeline."
+            )
+        raise ValueError(
+            "set_output's transform must be 'default', 'pandas', 'polars' or "
+            f"None, got {transform!r}; SequenceScaler supports 'default' only."
+        )
 
     def _check(self, X):
         seqs = check_sequences(X, name="SequenceScaler")

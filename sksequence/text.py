@@ -7,8 +7,10 @@ ids up, pad); :class:`TextTokenizer` is the thin scikit-learn wrapper around the
 import re
 import string
 from collections.abc import Iterable
+from functools import update_wrapper
 from itertools import chain, count, repeat
 from numbers import Integral
+from types import MethodType
 
 import numpy as np
 import pandas as pd
@@ -269,6 +271,48 @@ def _pad(flat_ids, lengths, maxlen, *, padding="pre", truncating="pre"):
 
 
 # --------------------------------------------------------------------------
+# Output containers
+# --------------------------------------------------------------------------
+_RAGGED_OUTPUT = (
+    "with maxlen=None, TextTokenizer returns ragged sequences (a list of 1-D id "
+    "arrays of different lengths), which have no columns"
+)
+
+
+class _RaggedOutputError(ValueError, AttributeError):
+    """Ragged output has no column names.
+
+    An AttributeError too (as scikit-learn's NotFittedError is), so that
+    ``hasattr(tokenizer, "get_feature_names_out")`` is False with
+    ``maxlen=None``: scikit-learn wraps ``transform``'s output in a DataFrame
+    only for transformers that have that method.
+    """
+
+
+class _padded_output_only:
+    """Method decorator: the method exists only when the output is padded.
+
+    With ``maxlen=None`` a fitted tokenizer raises ``_RaggedOutputError`` on
+    access (so ``hasattr`` is False) and an unfitted one NotFittedError.
+    """
+
+    def __init__(self, method):
+        self.method = method
+        update_wrapper(self, method)
+
+    def __get__(self, tokenizer, owner=None):
+        if tokenizer is None:
+            return self.method  # the class attribute: docs and introspection
+        if tokenizer.maxlen is None:
+            check_is_fitted(tokenizer)
+            raise _RaggedOutputError(
+                f"get_feature_names_out needs maxlen: {_RAGGED_OUTPUT}. Set "
+                "maxlen to an int to get one name per output column."
+            )
+        return MethodType(self.method, tokenizer)
+
+
+# --------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------
 class TextTokenizer(TransformerMixin, BaseEstimator):
@@ -341,6 +385,17 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
     The output is always int64. ``transform`` uses the current ``maxlen``,
     ``padding`` and ``truncating``, so these can be changed without refitting.
+
+    **DataFrame output.** With ``maxlen`` set, the output is a table of ids
+    (one column per position, named by :meth:`get_feature_names_out`), which
+    ``set_output(transform="pandas")`` or the global
+    ``sklearn.set_config(transform_output="pandas")`` turns into a DataFrame.
+    With ``maxlen=None`` the output is ragged and has no columns: the global
+    setting leaves it a list, while an explicit ``set_output`` to ``"pandas"``
+    or ``"polars"`` (on the tokenizer or through ``Pipeline.set_output``)
+    makes ``transform`` and ``fit_transform`` raise a ValueError, rather than
+    ignore the request. ``set_output`` itself accepts it, as ``maxlen`` may be
+    set later.
 
     Examples
     --------
@@ -428,6 +483,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         ids : ndarray of shape (n_documents, maxlen) or list of ndarray
             See :meth:`transform`.
         """
+        self._check_output_container()
         return self._format(*self._fit_ids(X))
 
     def transform(self, X):
@@ -445,6 +501,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             with one 1-D array of length at least 1 per document.
         """
         check_is_fitted(self)
+        self._check_output_container()
         token_seqs = self._tokenize(_validate_documents(X))
         lengths = _lengths(token_seqs)
         flat_ids = _lookup(token_seqs, self._token_ids, int(lengths.sum()))
@@ -472,10 +529,40 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             _check_ids(row, i, self.vocab_size_)
         return [id_to_token[row[row != PAD_ID]].tolist() for row in rows]
 
+    def set_output(self, *, transform=None):
+        """Set the output container of :meth:`transform` and :meth:`fit_transform`.
+
+        Always available, whatever ``maxlen`` is (scikit-learn's own
+        ``set_output`` disappears with ``get_feature_names_out``); see Notes
+        for ``maxlen=None``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            ``"default"`` returns arrays; ``"pandas"`` and ``"polars"``
+            return DataFrames of the padded ids; None leaves the setting
+            unchanged.
+
+        Returns
+        -------
+        self : TextTokenizer
+            The tokenizer.
+        """
+        if transform is None:
+            return self
+        # The attribute scikit-learn's own set_output writes (as
+        # FunctionTransformer does): its transform wrapper and clone read it.
+        if not hasattr(self, "_sklearn_output_config"):
+            self._sklearn_output_config = {}
+        self._sklearn_output_config["transform"] = transform
+        return self
+
+    @_padded_output_only
     def get_feature_names_out(self, input_features=None):
         """Name each output column: ``token_0`` to ``token_{maxlen-1}``.
 
-        Only defined when ``maxlen`` is set: ragged output has no columns.
+        Only defined when ``maxlen`` is set: ragged output has no columns
+        (with ``maxlen=None``, accessing this method raises a ValueError).
 
         Parameters
         ----------
@@ -488,12 +575,6 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             One name per column of the padded output.
         """
         check_is_fitted(self)
-        if self.maxlen is None:
-            raise ValueError(
-                "get_feature_names_out needs maxlen: with maxlen=None, "
-                "TextTokenizer returns ragged sequences, which have no columns. "
-                "Set maxlen to an int to get one name per output column."
-            )
         return np.asarray([f"token_{i}" for i in range(self.maxlen)], dtype=object)
 
     def __sklearn_tags__(self):
@@ -544,6 +625,18 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             f"occurs at least min_frequency={self.min_frequency} times. Lower "
             "min_frequency."
         )
+
+    def _check_output_container(self):
+        container = getattr(self, "_sklearn_output_config", {}).get("transform")
+        if self.maxlen is None and container in ("pandas", "polars"):
+            raise ValueError(
+                f"TextTokenizer cannot return a {container} DataFrame: "
+                f"{_RAGGED_OUTPUT}, but set_output(transform={container!r}) was "
+                "called on it (directly or by Pipeline.set_output). Set maxlen "
+                "to an int to get a padded (n_documents, maxlen) table of ids, or "
+                "call set_output on the tabular steps only (or "
+                "set_output(transform='default') on the tokenizer)."
+            )
 
     def _format(self, flat_ids, lengths):
         flat_ids, lengths = _fill_empty(flat_ids, lengths)

@@ -14,6 +14,7 @@ because overlapping windows share memory.
 """
 
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._sequences import _first_non_number, _is_sequence_like, _short
 from ._sklearn_compat import Interval, _fit_context
 
 __all__ = ["SlidingWindow", "make_windows"]
@@ -314,7 +316,7 @@ def _as_float_series(series, caller, *, allow_nan):
     if isinstance(series, (pd.Series, pd.DataFrame)):
         values = _pandas_values(series)
     else:
-        values = np.asarray(series)
+        values = _as_array(series, caller)
     _check_shape(values, caller)
     values = _to_float(values, columns, caller)
     _check_finite(values, columns, caller, allow_nan=allow_nan)
@@ -339,6 +341,41 @@ def _pandas_values(series):
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _as_array(series, caller):
+    """``np.asarray(series)``, with the row shapes named if they differ."""
+    try:
+        values = np.asarray(series)
+    except ValueError:  # numpy refuses nested lists of unequal lengths
+        _raise_ragged(series, caller)
+        raise
+    if values.dtype == object and values.ndim == 1:
+        # An object array of arrays: numpy kept unequal rows as objects.
+        found = _first_non_number(values)
+        if found is not None and _is_sequence_like(found[1]):
+            _raise_ragged(values, caller)
+    return values
+
+
+def _raise_ragged(rows, caller):
+    first_row = {}  # shape -> first row with it; two shapes show the mismatch
+    for i, row in enumerate(rows):
+        try:
+            shape = np.shape(row)
+        except ValueError:
+            shape = "(ragged)"
+        first_row.setdefault(shape, i)
+        if len(first_row) == 2:
+            break
+    if len(first_row) < 2:
+        return
+    seen = ", ".join(f"row {i} has shape {shape}" for shape, i in first_row.items())
+    raise ValueError(
+        f"{caller} expects a series: a 1-D or 2-D numeric array-like whose rows "
+        f"(time steps) all have the same length, but {seen}. To window several "
+        "series, window each one separately and concatenate the results."
+    )
+
+
 def _check_shape(values, caller):
     if values.ndim not in (1, 2):
         raise ValueError(
@@ -359,26 +396,54 @@ def _to_float(values, columns, caller):
     if values.dtype.kind in "biuf":
         return values.astype(np.float64)
     if values.dtype.kind != "O":
+        found = _non_number(values, columns) if values.dtype.kind in "SU" else None
+        example = f" ({found.example})" if found else ""
         raise TypeError(
             f"{caller} needs numeric values, but the series has dtype "
-            f"{values.dtype}. Convert it to floats first, e.g. "
-            "series.astype(float), or drop the non-numeric columns."
+            f"{values.dtype}{example}. Convert it to floats first, e.g. "
+            "series.astype(float), or drop the non-numeric columns or encode "
+            "them as numbers."
         )
-    for j, column in enumerate(_columns_of(values)):
-        try:
-            column.astype(np.float64)
-        except (TypeError, ValueError):
-            name = repr(columns[j]) if columns is not None else j
-            raise TypeError(
-                f"{caller} needs numeric values, but column {name} holds "
-                f"{values.dtype} values that are not numbers (e.g. "
-                f"{column[0]!r}). Drop that column or encode it as numbers."
-            ) from None
+    _check_numbers(values, columns, caller)
     return values.astype(np.float64)
 
 
-def _columns_of(values):
-    return [values] if values.ndim == 1 else list(values.T)
+_KIND_NAMES = {"O": "object values", "S": "bytes", "U": "strings"}
+
+
+def _check_numbers(values, columns, caller):
+    """Raise a TypeError naming the first value float() rejects, if any."""
+    found = _non_number(values, columns)
+    if found is None:
+        return
+    fix = "Encode it" if values.ndim == 1 else "Drop that column or encode it"
+    raise TypeError(
+        f"{caller} needs numeric values, but {found.where} holds "
+        f"{_KIND_NAMES[values.dtype.kind]} that are not numbers "
+        f"({found.example}). {fix} as numbers first (e.g. with "
+        "sklearn.preprocessing.OrdinalEncoder)."
+    )
+
+
+class _NonNumber(NamedTuple):
+    where: str  # "column 'city'" or "the series"
+    example: str  # "e.g. 'a' at time step 3"
+
+
+def _non_number(values, columns):
+    """Where the first value of ``values`` that float() rejects is, or None."""
+    found = _first_non_number(values)
+    if found is None:
+        return None
+    index, value, exc = found
+    step, *column = (int(i) for i in np.unravel_index(index, values.shape))
+    if values.ndim == 1:
+        where = "the series"
+    else:
+        where = f"column {repr(columns[column[0]]) if columns else column[0]}"
+    # float()'s own TypeError names the type ("... not 'dict'"): keep it.
+    detail = f": {exc}" if isinstance(exc, TypeError) else ""
+    return _NonNumber(where, f"e.g. {_short(value)} at time step {step}{detail}")
 
 
 def _check_finite(values, columns, caller, *, allow_nan):
@@ -465,7 +530,11 @@ def _as_2d_input(X, caller):
         return X, False
     if sparse.issparse(X):
         return X, False
-    array = np.asarray(X)
+    array = _as_array(X, caller)
+    if array.dtype.kind in "OSU" and array.ndim in (1, 2):
+        # Numeric strings are converted by validate_data; anything else would
+        # fail there with numpy's message, which names neither column nor row.
+        _check_numbers(array.reshape(len(array), -1), None, caller)
     if array.ndim == 1:
         return array.reshape(-1, 1), True
     if array.ndim != 2:
