@@ -27,6 +27,7 @@ estimator exactly as it was.
 """
 
 import copy
+import dataclasses
 import threading
 from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
@@ -39,7 +40,7 @@ from skorch.callbacks import ProgressBar
 from skorch.history import History
 
 from ._callbacks import GradientMonitor, LossMonitor, ScoreMonitor, TailEarlyStopping
-from ._module import CELLS, INITS, POOLINGS, RNNModule
+from ._module import CELLS, INITS, POOLINGS, STATIC_INPUTS, RNNModule
 from ._sequences import check_sequences
 from ._sklearn_compat import (
     Interval,
@@ -47,6 +48,7 @@ from ._sklearn_compat import (
     _check_sample_weight,
     _num_samples,
 )
+from ._static import split_static
 from ._training import BucketIterator, SequenceDataset, SequenceNet, TailSplit
 
 OPTIMIZERS = {
@@ -65,7 +67,15 @@ PREDICT_BATCH_SIZE = 128
 MAX_EMBEDDING_BYTES = 4 * 2**30
 # Module arguments that fix the shape of the weights: a warm start cannot
 # change them (``dropout`` can, and is applied to the continued network).
-ARCHITECTURE = ("cell", "hidden_size", "num_layers", "bidirectional", "pooling")
+ARCHITECTURE = (
+    "cell",
+    "hidden_size",
+    "num_layers",
+    "bidirectional",
+    "pooling",
+    "per_step",
+    "static_input",
+)
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 
@@ -80,6 +90,9 @@ class _BaseRNN(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions(set(POOLINGS))],
+        "per_step": ["boolean"],
+        "static_input": [StrOptions(set(STATIC_INPUTS))],
+        "static_columns": [None, "array-like"],
         "init": [StrOptions(set(INITS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -120,6 +133,43 @@ class _BaseRNN(BaseEstimator):
         check_is_fitted(self, "net_")
         return self.net_.history_
 
+    def attention_weights(self, X):
+        """Attention weights of every step, for ``pooling="attention"``.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences, in any form ``fit`` accepts.
+
+        Returns
+        -------
+        weights : ndarray of object, shape (n_samples,)
+            One array of ``n_steps_i`` weights per sequence: non-negative,
+            summing to 1 over the sequence's valid steps (padding gets
+            exactly 0 and is cut off).
+        """
+        check_is_fitted(self, "net_")
+        if self.module_params_["pooling"] != "attention":
+            raise ValueError(
+                f"attention_weights needs a model fitted with pooling='attention', "
+                f"but this {type(self).__name__} pools with "
+                f"{self.module_params_['pooling']!r}."
+            )
+        seqs = self._validate_sequences(X, reset=False)
+        module = self.net_.module_.eval()
+        static = None if seqs.static is None else torch.from_numpy(seqs.static)
+        with torch.inference_mode(), _torch_threads(self.n_threads):
+            weights = module.attention_weights(
+                torch.from_numpy(seqs.values).to(self.device_),
+                torch.from_numpy(seqs.lengths),
+                None if static is None else static.to(self.device_),
+            )
+        weights = weights.double().cpu().numpy()
+        return split_steps(
+            weights[np.arange(weights.shape[1])[None, :] < seqs.lengths[:, None]],
+            seqs.lengths,
+        )
+
     # -- training --------------------------------------------------------------
 
     def _train(self, X, y, sample_weight, *, warm, epochs, validate, classes=None):
@@ -132,14 +182,18 @@ class _BaseRNN(BaseEstimator):
         """
         device = _resolve_device(self.device)
         warm = warm and hasattr(self, "net_")
+        self._check_per_step_params()
         seqs = self._validate_sequences(X, reset=not warm)
-        y_enc, fitted = self._encode(seqs, y, warm=warm, classes=classes)
-        weight = self._sample_weights(sample_weight, y, len(seqs), fitted)
+        y_enc, fitted, weight = self._encode(
+            seqs, y, warm=warm, classes=classes, sample_weight=sample_weight
+        )
         if warm:
             config = self._warm_config(self._head_units(fitted))
         else:
             config = self._module_config(seqs, self._head_units(fitted))
-        dataset = SequenceDataset(seqs.values, seqs.lengths, y_enc, weight)
+        dataset = SequenceDataset(
+            seqs.values, seqs.lengths, y_enc, weight, seqs.static, self.per_step
+        )
         seed = _draw_seed(self.random_state)
         # Dropout draws from torch's process-wide generator during training:
         # then the whole fit holds the seeding lock (reproducible under
@@ -161,6 +215,7 @@ class _BaseRNN(BaseEstimator):
         self.net_ = net
         self.module_params_ = config
         self.n_features_in_ = seqs.n_features
+        self.n_static_features_in_ = 0 if seqs.static is None else seqs.static.shape[1]
         self.input_kind_ = "tokens" if seqs.is_tokens else "float"
         self.vocab_size_ = config["vocab_size"]
         self.device_ = device
@@ -176,24 +231,56 @@ class _BaseRNN(BaseEstimator):
         fitted input kind and features, and token ids the model has no
         embedding for become the unknown token 1.
         """
-        seqs = check_sequences(X, name=type(self).__name__)
+        name = type(self).__name__
+        sequences, static, _ = split_static(X, name, self.static_columns)
+        seqs = check_sequences(sequences, name=name)
+        if static is not None:
+            seqs = dataclasses.replace(seqs, static=static)
         if reset:
             return seqs
         self._check_sequences_match(seqs)
         if seqs.is_tokens:
-            seqs = type(seqs)(
-                _clip_token_ids(seqs.values, self.vocab_size_), seqs.lengths
+            seqs = dataclasses.replace(
+                seqs, values=_clip_token_ids(seqs.values, self.vocab_size_)
             )
         return seqs
 
-    def _encode(self, seqs, y, *, warm, classes=None):
+    def _encode(self, seqs, y, *, warm, classes=None, sample_weight=None):
         """Check ``y`` against ``seqs`` and encode it (the subclass hook).
 
-        Returns ``(encoded, fitted)``: the targets as the loss reads them and
-        the fitted attributes the encoding learned (``classes_``, ...).
+        Returns ``(encoded, fitted, weight)``: the targets as the loss reads
+        them, the fitted attributes the encoding learned (``classes_``, ...)
+        and the per-sample (or, with ``per_step``, per-step) loss weights.
+        Per-step targets are flattened to one row per valid step for the
+        subclass hooks, then padded like the sequences.
         """
-        _check_n_samples(seqs, y, type(self).__name__)
-        return self._encode_targets(y, warm=warm, classes=classes)
+        name = type(self).__name__
+        _check_n_samples(seqs, y, name)
+        if not self.per_step:
+            encoded, fitted = self._encode_targets(y, warm=warm, classes=classes)
+            weight = self._sample_weights(sample_weight, y, len(seqs), fitted)
+            return encoded, fitted, weight
+        flat_y = flatten_steps(y, seqs.lengths, "y", name)
+        encoded, fitted = self._encode_targets(flat_y, warm=warm, classes=classes)
+        flat_weight = None
+        if sample_weight is not None:
+            flat_weight = _flat_step_weights(sample_weight, seqs.lengths, name)
+        weight = self._sample_weights(flat_weight, flat_y, len(flat_y), fitted)
+        encoded = _pad_steps(encoded, seqs.lengths)
+        return (
+            encoded,
+            fitted,
+            None if weight is None else _pad_steps(weight, seqs.lengths),
+        )
+
+    def _check_per_step_params(self):
+        if self.per_step and self.pooling != "last":
+            raise ValueError(
+                f"per_step=True gives one output per time step, so no pooling "
+                f"applies, but pooling={self.pooling!r}. Keep the default "
+                "pooling='last' (unused), or set per_step=False for one output "
+                "per sequence."
+            )
 
     def _head_units(self, fitted):
         """Output units of the network for the encoding ``fitted`` learned."""
@@ -223,6 +310,9 @@ class _BaseRNN(BaseEstimator):
             "embedding_dim": int(self.embedding_dim),
             "pooling": self.pooling,
             "init": self.init,
+            "n_static": 0 if seqs.static is None else int(seqs.static.shape[1]),
+            "static_input": self.static_input,
+            "per_step": bool(self.per_step),
         }
 
     def _new_module(self, config, seed, device="cpu"):
@@ -340,10 +430,12 @@ class _BaseRNN(BaseEstimator):
                 f"{config['n_outputs']} output units and the targets and parameters "
                 f"now need {head_units}. Set warm_start=False to train a new network."
             )
+        defaults = {"per_step": False, "static_input": "head"}
         changed = [
-            f"{key}: {config[key]!r} -> {getattr(self, key)!r}"
+            f"{key}: {config.get(key, defaults.get(key))!r} -> {getattr(self, key)!r}"
             for key in ARCHITECTURE
-            if getattr(self, key) != config[key]
+            if getattr(self, key) != config.get(key, defaults.get(key))
+            and not (key == "static_input" and not config.get("n_static"))
         ]
         if (
             config["vocab_size"] is not None
@@ -408,22 +500,44 @@ class _BaseRNN(BaseEstimator):
     # -- prediction ------------------------------------------------------------
 
     def _forward(self, X):
-        """Raw module outputs for ``X`` as a float64 array (n_samples, n_outputs)."""
+        """Raw module outputs for ``X``, float64.
+
+        Returns ``(rows, lengths)``: one row per sequence, ``(n_samples,
+        n_units)``, and ``lengths=None``; or, with ``per_step``, one row per
+        valid step of every sequence in order, ``(sum(lengths), n_units)``,
+        and the sequence lengths to split them by.
+        """
         check_is_fitted(self, "net_")
         seqs = self._validate_sequences(X, reset=False)
         module = self.net_.module_
         module.eval()
+        per_step = getattr(module, "per_step", False)
+        units = module.head.out_features
         # Sorting by length lets every batch stop at its own longest sequence.
         order = np.argsort(seqs.lengths, kind="stable")
-        outputs = np.empty((len(seqs), module.head.out_features), dtype=np.float64)
+        if per_step:
+            starts = np.concatenate([[0], np.cumsum(seqs.lengths)])
+            outputs = np.empty((starts[-1], units), dtype=np.float64)
+        else:
+            outputs = np.empty((len(seqs), units), dtype=np.float64)
+        static = None if seqs.static is None else torch.from_numpy(seqs.static)
         with torch.inference_mode(), _torch_threads(self.n_threads):
             for start in range(0, len(order), PREDICT_BATCH_SIZE):
                 rows = order[start : start + PREDICT_BATCH_SIZE]
                 lengths = seqs.lengths[rows]
                 batch = torch.from_numpy(seqs.values[rows, : lengths.max()])
-                out = module(batch.to(self.device_), torch.from_numpy(lengths))
-                outputs[rows] = out.double().cpu().numpy()
-        return outputs
+                out = module(
+                    batch.to(self.device_),
+                    torch.from_numpy(lengths),
+                    None if static is None else static[rows].to(self.device_),
+                )
+                out = out.double().cpu().numpy()
+                if not per_step:
+                    outputs[rows] = out
+                    continue
+                for k, row in enumerate(rows):
+                    outputs[starts[row] : starts[row + 1]] = out[k, : lengths[k]]
+        return outputs, (seqs.lengths if per_step else None)
 
     def _check_sequences_match(self, seqs):
         name = type(self).__name__
@@ -440,6 +554,14 @@ class _BaseRNN(BaseEstimator):
             raise ValueError(
                 f"X has {seqs.n_features} features per time step, but {name} was "
                 f"fitted with {self.n_features_in_}."
+            )
+        n_static = 0 if seqs.static is None else seqs.static.shape[1]
+        expected = getattr(self, "n_static_features_in_", 0)
+        if n_static != expected:
+            raise ValueError(
+                f"X has {n_static} static feature(s) per sequence, but {name} was "
+                f"fitted with {expected}. Pass X in the same form as in fit (a "
+                "table with the same sequence and static columns)."
             )
 
     def __sklearn_tags__(self):
@@ -460,6 +582,83 @@ def _check_n_samples(seqs, y, name):
             f"Found input variables with inconsistent numbers of samples: X has "
             f"{len(seqs)} sequences but y has {n_targets} targets."
         )
+
+
+def flatten_steps(y, lengths, what, name):
+    """Per-step values -> one row per valid step, checked against ``lengths``.
+
+    ``y`` is a list (or object array) of arrays, one per sequence, of
+    ``lengths[i]`` rows each; or a post-padded array whose first axis is the
+    sequences and second the steps (``y[i, :lengths[i]]`` are sequence
+    ``i``'s values; the rest is padding, whatever it holds).
+    """
+    if (
+        isinstance(y, (list, tuple))
+        or (isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1)
+        or (hasattr(y, "iloc") and getattr(y, "ndim", 2) == 1)
+    ):
+        items = [np.asarray(item) for item in y]
+        bad = [
+            i
+            for i, item in enumerate(items)
+            if item.ndim == 0 or len(item) != lengths[i]
+        ]
+        if bad:
+            i = bad[0]
+            got = "a scalar" if items[i].ndim == 0 else f"{len(items[i])} values"
+            raise ValueError(
+                f"per_step=True needs one {what} value per time step, but sequence "
+                f"{i} has {lengths[i]} steps and {what}[{i}] has {got}. Pass {what} "
+                "as a list of arrays with the same lengths as the sequences of X."
+            )
+        return np.concatenate(items, axis=0)
+    array = np.asarray(y)
+    if array.ndim < 2 or array.shape[1] < lengths.max():
+        raise ValueError(
+            f"per_step=True needs {what} with one value per time step: a list of "
+            f"arrays, or an array of shape (n_samples, n_steps, ...) with n_steps >= "
+            f"the longest sequence ({lengths.max()}); got shape {array.shape}. "
+            f"{name} reads {what}[i, :length_i] for sequence i."
+        )
+    steps = np.arange(array.shape[1])
+    return array[steps[None, :] < lengths[:, None]]
+
+
+def _flat_step_weights(sample_weight, lengths, name):
+    """Per-sequence weights broadcast to steps, or per-step weights flattened."""
+    per_step = len(sample_weight) and np.ndim(
+        np.asarray(sample_weight[0], dtype=object)
+    )
+    if per_step:
+        return flatten_steps(sample_weight, lengths, "sample_weight", name).astype(
+            np.float64
+        )
+    weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if len(weight) != len(lengths):
+        raise ValueError(
+            f"sample_weight has {len(weight)} values for {len(lengths)} "
+            "sequences. Pass one weight per sequence, or one array of "
+            "per-step weights per sequence."
+        )
+    return np.repeat(weight, lengths)
+
+
+def _pad_steps(flat, lengths):
+    """Rows of valid steps -> post-padded ``(n, max_len, ...)`` (zeros after)."""
+    width = int(lengths.max())
+    padded = np.zeros((len(lengths), width, *flat.shape[1:]), dtype=flat.dtype)
+    steps = np.arange(width)
+    padded[steps[None, :] < lengths[:, None]] = flat
+    return padded
+
+
+def split_steps(rows, lengths):
+    """One array per sequence (an object array), from rows of valid steps."""
+    out = np.empty(len(lengths), dtype=object)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    for i in range(len(lengths)):
+        out[i] = rows[starts[i] : starts[i + 1]]
+    return out
 
 
 def _check_weights(weight, what):

@@ -276,19 +276,31 @@ class ScoreMonitor(Callback):
     def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
         # Only keep references: no tensor op, no host sync per batch.
         if y_pred is not None and batch[1] is not None:
-            self._outputs[training].append((y_pred.detach(), batch[1]))
+            lengths = batch[0]["lengths"] if y_pred.ndim == 3 else None
+            self._outputs[training].append((y_pred.detach(), batch[1], lengths))
 
     def on_epoch_end(self, net, **kwargs):
         for training, prefix in ((True, "train"), (False, "valid")):
             if self._outputs[training]:
-                y_pred, y_true = zip(*self._outputs[training], strict=True)
-                y_pred = torch.cat(y_pred).cpu().double().numpy()
+                pairs = [_valid_rows(*entry) for entry in self._outputs[training]]
+                y_pred = torch.cat([p for p, _ in pairs]).cpu().double().numpy()
+                y_true = torch.cat([t for _, t in pairs]).cpu().numpy()
+                y_true = y_true.reshape(len(y_pred), -1)
                 if self.columns is not None:
                     y_pred = y_pred[:, self.columns]
-                y_true = torch.cat(y_true).cpu().numpy().reshape(len(y_pred), -1)
                 score = _SCORES[self.kind](y_true, y_pred)
                 net.history.record(f"{prefix}_score", score)
         self._outputs = {True: [], False: []}
+
+
+def _valid_rows(y_pred, y_true, lengths):
+    """Per-step outputs flattened to one row per valid step; others unchanged."""
+    if lengths is None:
+        return y_pred, y_true
+    lengths = lengths.to(y_pred.device)
+    steps = torch.arange(y_pred.shape[1], device=y_pred.device)
+    mask = steps[None, :] < lengths[:, None]
+    return y_pred[mask], y_true.to(y_pred.device)[mask]
 
 
 def _accuracy(y_true, logits):

@@ -9,7 +9,8 @@ from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
 
-from ._base import _BaseRNN, _check_weights
+from ._base import _BaseRNN, _check_weights, split_steps
+from ._losses import StepCrossEntropyLoss
 from ._sklearn_compat import StrOptions, _fit_context
 
 
@@ -38,9 +39,33 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
     embedding_dim : int, default=32
         Size of the token embedding. Used only for integer token-id input;
         the vocabulary size is inferred from the training data.
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max", "attention"}, default="last"
         Sequence summary fed to the output layer: the state at each
-        sequence's true last step, or the mean or max over its valid steps.
+        sequence's true last step, the mean or max over its valid steps, or
+        an attention-weighted mean (a learned score per step, softmax over
+        the valid steps; see :meth:`attention_weights`).
+    per_step : bool, default=False
+        One output per time step (sequence labelling, per-step regression)
+        instead of one per sequence. ``y`` then holds per-step targets: a
+        list of arrays with the lengths of the sequences of ``X``, or a
+        post-padded array ``(n_samples, n_steps, ...)`` of which
+        ``y[i, :length_i]`` is read. The loss averages the valid steps only;
+        predictions are an object array with one array per sequence.
+        ``pooling`` must stay ``"last"`` (unused). A unidirectional model is
+        causal: its output at step ``t`` reads steps ``0..t`` only; a
+        bidirectional one reads the whole sequence.
+    static_input : {"head", "init"}, default="head"
+        How static features enter, when ``X`` is a table with sequence
+        columns and static (numeric) columns: concatenated to the summary
+        before the output layer (``"head"``), or mapped to the initial
+        hidden state of every layer (``"init"``).
+    static_columns : array-like of int or str, default=None
+        For scikit-learn tools that accept only numeric 2-D ``X``
+        (``OneVsOneClassifier``, the chains, ``SelfTrainingClassifier``):
+        the columns of a numeric table ``X`` that hold static features; the
+        other columns are the time steps of one univariate sequence per row
+        (trailing all-NaN steps are padding). Not needed for a DataFrame
+        whose cells hold sequences.
     init : {"keras", "pytorch", "orthogonal"}, default="keras"
         Weight initialisation. ``"keras"``: Glorot-uniform input weights,
         orthogonal recurrent weights, zero biases and an LSTM forget-gate bias
@@ -111,6 +136,12 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         Class labels.
     n_features_in_ : int
         Features per time step (1 for univariate series and token ids).
+    n_static_features_in_ : int
+        Static features per sequence (0 unless ``X`` was a table with
+        static columns).
+    module_params_ : dict
+        The arguments the network was built with (what was trained, even
+        after ``set_params``).
     input_kind_ : {"float", "tokens"}
         Whether the model was fitted on float sequences or token ids.
     vocab_size_ : int or None
@@ -162,6 +193,9 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         dropout=0.0,
         embedding_dim=32,
         pooling="last",
+        per_step=False,
+        static_input="head",
+        static_columns=None,
         init="keras",
         optimizer="adam",
         lr=1e-3,
@@ -189,6 +223,9 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         self.dropout = dropout
         self.embedding_dim = embedding_dim
         self.pooling = pooling
+        self.per_step = per_step
+        self.static_input = static_input
+        self.static_columns = static_columns
         self.init = init
         self.optimizer = optimizer
         self.lr = lr
@@ -257,36 +294,72 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         )
 
     def predict_proba(self, X):
-        """Class probabilities, shape ``(n_samples, n_classes)``."""
-        logits = torch.from_numpy(self._forward(X))
+        """Class probabilities, shape ``(n_samples, n_classes)``.
+
+        With ``per_step=True``: an object array with one ``(n_steps_i,
+        n_classes)`` array per sequence.
+        """
+        logits, lengths = self._forward(X)
+        logits = torch.from_numpy(logits)
         if self.n_outputs_ == 1:
             positive = torch.sigmoid(logits)
-            return torch.cat([1.0 - positive, positive], dim=1).numpy()
-        return torch.softmax(logits, dim=1).numpy()
+            proba = torch.cat([1.0 - positive, positive], dim=1).numpy()
+        else:
+            proba = torch.softmax(logits, dim=1).numpy()
+        return proba if lengths is None else split_steps(proba, lengths)
 
     def predict_log_proba(self, X):
         """Log of the class probabilities, shape ``(n_samples, n_classes)``.
 
         Computed from the logits (``log_softmax``, or ``logsigmoid`` of
         ``-z`` and ``z`` for two classes), so it stays finite where
-        ``np.log(predict_proba(X))`` underflows to ``-inf``.
+        ``np.log(predict_proba(X))`` underflows to ``-inf``. Per-step models
+        return one array per sequence, as :meth:`predict_proba`.
         """
-        logits = torch.from_numpy(self._forward(X))
+        logits, lengths = self._forward(X)
+        logits = torch.from_numpy(logits)
         if self.n_outputs_ == 1:
             log_positive = torch.nn.functional.logsigmoid(logits)
             log_negative = torch.nn.functional.logsigmoid(-logits)
-            return torch.cat([log_negative, log_positive], dim=1).numpy()
-        return torch.log_softmax(logits, dim=1).numpy()
+            log_proba = torch.cat([log_negative, log_positive], dim=1).numpy()
+        else:
+            log_proba = torch.log_softmax(logits, dim=1).numpy()
+        return log_proba if lengths is None else split_steps(log_proba, lengths)
 
     def predict(self, X):
-        """Most probable class of each sequence."""
+        """Most probable class of each sequence (of each step, per step)."""
         proba = self.predict_proba(X)
+        if self.per_step and proba.dtype == object:
+            return split_steps(
+                self.classes_[np.concatenate(proba).argmax(axis=1)],
+                np.array([len(p) for p in proba]),
+            )
         return self.classes_[proba.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy; for per-step models, over all valid steps.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+        y : array-like of shape (n_samples,), or per-step labels
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if not self.per_step:
+            return super().score(X, y, sample_weight=sample_weight)
+        from .scoring import per_step_score
+
+        return per_step_score("accuracy", y, self.predict(X), sample_weight)
 
     def _criterion(self, fitted):
         if fitted["n_outputs_"] == 1:
             return torch.nn.BCEWithLogitsLoss
-        return torch.nn.CrossEntropyLoss
+        # Reads per-step logits (batch, steps, classes) as well.
+        return StepCrossEntropyLoss
 
     def _encode_targets(self, y, *, warm, classes):
         _check_labels(np.asarray(y), "y")  # before sklearn's less specific checks

@@ -3,7 +3,20 @@
 import torch
 from torch import nn
 
-__all__ = ["PinballLoss"]
+__all__ = ["PinballLoss", "StepCrossEntropyLoss"]
+
+
+class StepCrossEntropyLoss(nn.CrossEntropyLoss):
+    """``CrossEntropyLoss`` that also reads per-step logits ``(batch, steps, C)``.
+
+    torch wants the class axis second, ``(batch, C, steps)``; the per-step
+    module emits it last, so it is moved here.
+    """
+
+    def forward(self, input, target):
+        if input.ndim == 3:
+            input = input.transpose(1, 2)
+        return super().forward(input, target)
 
 
 class PinballLoss(nn.Module):

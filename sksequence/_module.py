@@ -8,7 +8,10 @@ depends on how much padding follows it:
   valid part cannot reach a valid step;
 * backward directions read each sequence reversed *within its own length*
   (an index gather), so they also start at the true last step;
-* pooling gathers the true last step or masks padded steps.
+* pooling gathers the true last step or masks padded steps (attention
+  gives padded steps a weight of exactly 0);
+* per-step outputs at padded positions exist but are never read: the loss
+  masks them and predictions are cut to each sequence's length.
 
 This is exact without ``pack_padded_sequence``, which measured 6.7-12x
 slower for training on CPU (docs/design.md, "Variable-length training").
@@ -19,12 +22,13 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["CELLS", "INITS", "POOLINGS", "RNNModule"]
+__all__ = ["CELLS", "INITS", "POOLINGS", "STATIC_INPUTS", "RNNModule"]
 
 # The choices for ``cell``, ``pooling`` and ``init``, defined here once: the
 # estimators' parameter constraints are built from them.
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-POOLINGS = ("last", "mean", "max")
+POOLINGS = ("last", "mean", "max", "attention")
+STATIC_INPUTS = ("head", "init")
 INITS = ("pytorch", "keras", "orthogonal")
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -53,12 +57,25 @@ class RNNModule(nn.Module):
         ``embedding_dim`` dimensions.
     embedding_dim : int, default=32
         Embedding size for token inputs.
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max", "attention"}, default="last"
         How the sequence of outputs becomes one vector: the state at the true
-        last step (both directions' final states when bidirectional), or the
-        mean or maximum over valid steps.
+        last step (both directions' final states when bidirectional), the
+        mean or maximum over valid steps, or an attention-weighted mean (a
+        learned score per step, softmax over the valid steps only).
     init : {"pytorch", "keras", "orthogonal"}, default="pytorch"
         Weight initialisation (see :func:`init_weights`).
+    n_static : int, default=0
+        Static (time-invariant) features per sequence, passed as ``static``.
+    static_input : {"head", "init"}, default="head"
+        How static features enter: concatenated to the summary before the
+        head (to every step's output when ``per_step``), or mapped by a
+        linear layer and tanh to the initial hidden state of every layer and
+        direction.
+    per_step : bool, default=False
+        Emit one output row per time step, ``(batch, steps, n_outputs)``,
+        instead of one per sequence; ``pooling`` must then be ``"last"``
+        (unused). A unidirectional model's output at step ``t`` depends on
+        steps ``0..t`` only.
 
     Examples
     --------
@@ -68,6 +85,9 @@ class RNNModule(nn.Module):
     >>> lengths = torch.tensor([10, 7, 3, 1])
     >>> module(X, lengths).shape
     torch.Size([4, 2])
+    >>> tagger = RNNModule(n_inputs=3, n_outputs=5, hidden_size=8, per_step=True)
+    >>> tagger(X, lengths).shape
+    torch.Size([4, 10, 5])
     """
 
     def __init__(
@@ -84,16 +104,28 @@ class RNNModule(nn.Module):
         embedding_dim=32,
         pooling="last",
         init="pytorch",
+        n_static=0,
+        static_input="head",
+        per_step=False,
     ):
         super().__init__()
         _check_choice("cell", cell, tuple(CELLS))
         _check_choice("pooling", pooling, POOLINGS)
         _check_choice("init", init, INITS)
+        _check_choice("static_input", static_input, STATIC_INPUTS)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        if per_step and pooling != "last":
+            raise ValueError(
+                f"per_step=True gives one output per time step, so no pooling "
+                f"applies; got pooling={pooling!r}. Keep pooling='last'."
+            )
         self.cell = cell
         self.pooling = pooling
         self.bidirectional = bidirectional
+        self.per_step = per_step
+        self.n_static = int(n_static)
+        self.static_input = static_input
         self.embedding = None
         if vocab_size is not None:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
@@ -118,28 +150,108 @@ class RNNModule(nn.Module):
                 batch_first=True,
                 dropout=dropout if num_layers > 1 else 0.0,
             )
+        width = hidden_size * (2 if bidirectional else 1)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), n_outputs)
+        if pooling == "attention":
+            self.attention = nn.Linear(width, 1)
+        head_inputs = width
+        if self.n_static and static_input == "head":
+            head_inputs += self.n_static
+        if self.n_static and static_input == "init":
+            directions = 2 if bidirectional else 1
+            self.static_to_hidden = nn.Linear(
+                self.n_static, num_layers * directions * hidden_size
+            )
+        self._shape = (num_layers, 2 if bidirectional else 1, hidden_size)
+        self.head = nn.Linear(head_inputs, n_outputs)
         init_weights(self, init)
 
-    def forward(self, X, lengths):
-        """Map a post-padded batch to one output row per sequence.
+    def forward(self, X, lengths, static=None):
+        """Map a post-padded batch to one output row per sequence (or step).
 
         Parameters
         ----------
         X : Tensor of shape (batch, steps, n_inputs), or (batch, steps) ids
         lengths : Tensor of shape (batch,)
             Valid steps of each sequence (padding follows them).
+        static : Tensor of shape (batch, n_static) or None
+            Static features (required when ``n_static > 0``).
+
+        Returns
+        -------
+        Tensor of shape (batch, n_outputs), or (batch, steps, n_outputs)
+        when ``per_step``.
         """
+        return self._run(X, lengths, static)[0]
+
+    def attention_weights(self, X, lengths, static=None):
+        """Attention weights per step, shape (batch, steps); 0 on padding.
+
+        Only for ``pooling="attention"``; each row sums to 1 over the valid
+        steps of its sequence.
+        """
+        if self.pooling != "attention":
+            raise ValueError(
+                f"attention_weights needs pooling='attention', but this module "
+                f"pools with {self.pooling!r}."
+            )
+        return self._run(X, lengths, static)[1]
+
+    def _run(self, X, lengths, static):
         if self.embedding is not None:
             X = self.embedding(X)
         lengths = lengths.to(X.device)
+        static = self._check_static(static, X)
+        initial = self._initial_states(static)
+        weights = None
         if self.bidirectional:
-            pooled = self._bidirectional(X, lengths)
+            summary, weights = self._bidirectional(X, lengths, initial)
         else:
-            outputs, _ = self.rnn(X)
-            pooled = _pool(outputs, lengths, self.pooling)
-        return self.head(self.dropout(pooled))
+            outputs, _ = self.rnn(X, None if initial is None else initial[0])
+            summary, weights = self._summarise(outputs, lengths)
+        summary = self.dropout(summary)
+        if self.n_static and self.static_input == "head":
+            if self.per_step:
+                static = static[:, None, :].expand(-1, summary.shape[1], -1)
+            summary = torch.cat([summary, static.to(summary.dtype)], dim=-1)
+        return self.head(summary), weights
+
+    def _summarise(self, outputs, lengths):
+        """Time-aligned top-layer outputs -> (summary, attention weights)."""
+        if self.per_step:
+            return outputs, None
+        if self.pooling == "attention":
+            return _attend(self.attention, outputs, lengths)
+        return _pool(outputs, lengths, self.pooling), None
+
+    def _check_static(self, static, X):
+        if not self.n_static:
+            return None
+        if static is None or static.shape != (X.shape[0], self.n_static):
+            got = None if static is None else tuple(static.shape)
+            raise ValueError(
+                f"this module needs static features of shape (batch, "
+                f"{self.n_static}), got {got}."
+            )
+        return static.to(device=X.device, dtype=X.dtype)
+
+    def _initial_states(self, static):
+        """Initial hidden states from static features, per layer and direction.
+
+        Returns a list (one entry per direction) of ``h0`` tensors of shape
+        (num_layers, batch, hidden), or ``(h0, c0)`` for an LSTM (``c0``
+        zero), or None when static features do not set the initial state.
+        """
+        if not self.n_static or self.static_input != "init":
+            return None
+        layers, directions, hidden = self._shape
+        h0 = torch.tanh(self.static_to_hidden(static))
+        h0 = h0.reshape(len(static), layers, directions, hidden).permute(2, 1, 0, 3)
+        states = []
+        for direction in range(directions):
+            h = h0[direction].contiguous()
+            states.append((h, torch.zeros_like(h)) if self.cell == "lstm" else h)
+        return states
 
     def set_dropout(self, dropout):
         """Change the dropout rate in place (between layers and before the head).
@@ -154,28 +266,56 @@ class RNNModule(nn.Module):
         if not self.bidirectional and self.rnn.num_layers > 1:
             self.rnn.dropout = dropout
 
-    def _bidirectional(self, X, lengths):
+    def _bidirectional(self, X, lengths, initial):
         reverse = _reverse_index(lengths, X.shape[1])
         last = len(self.forward_layers) - 1
         for depth, (fwd, bwd) in enumerate(
             zip(self.forward_layers, self.backward_layers, strict=True)
         ):
-            forward_out, _ = fwd(X)
-            backward_rev, _ = bwd(_gather_steps(X, reverse))
+            forward_out, _ = fwd(X, _layer_state(initial, 0, depth))
+            backward_rev, _ = bwd(
+                _gather_steps(X, reverse), _layer_state(initial, 1, depth)
+            )
             if depth == last:
                 break
             backward_out = _gather_steps(backward_rev, reverse)
             X = self.dropout(torch.cat([forward_out, backward_out], dim=2))
+        if self.per_step or self.pooling == "attention":
+            # Steps need both directions' outputs at the same time index.
+            aligned = torch.cat(
+                [forward_out, _gather_steps(backward_rev, reverse)], dim=2
+            )
+            return self._summarise(aligned, lengths)
         # Pool each direction in its own reading order: the "last" step of
         # the reversed backward pass is its final state (Keras' convention),
         # and mean/max are order-free.
-        return torch.cat(
+        pooled = torch.cat(
             [
                 _pool(forward_out, lengths, self.pooling),
                 _pool(backward_rev, lengths, self.pooling),
             ],
             dim=1,
         )
+        return pooled, None
+
+
+def _layer_state(initial, direction, depth):
+    """The initial state of one direction's layer ``depth`` (or None)."""
+    if initial is None:
+        return None
+    state = initial[direction]
+    if isinstance(state, tuple):
+        return tuple(part[depth : depth + 1].contiguous() for part in state)
+    return state[depth : depth + 1].contiguous()
+
+
+def _attend(score_layer, outputs, lengths):
+    """Attention pooling: softmax of a learned score over the valid steps."""
+    scores = score_layer(outputs).squeeze(2)
+    steps = torch.arange(outputs.shape[1], device=outputs.device)
+    valid = steps[None, :] < lengths[:, None]
+    weights = torch.softmax(scores.masked_fill(~valid, -math.inf), dim=1)
+    return (weights[:, :, None] * outputs).sum(dim=1), weights
 
 
 def init_weights(module, init):

@@ -8,7 +8,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseRNN
+from ._base import _BaseRNN, split_steps
 from ._callbacks import ScoreMonitor
 from ._losses import PinballLoss
 from ._sklearn_compat import _fit_context
@@ -38,9 +38,33 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
     embedding_dim : int, default=32
         Size of the token embedding. Used only for integer token-id input;
         the vocabulary size is inferred from the training data.
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max", "attention"}, default="last"
         Sequence summary fed to the output layer: the state at each
-        sequence's true last step, or the mean or max over its valid steps.
+        sequence's true last step, the mean or max over its valid steps, or
+        an attention-weighted mean (a learned score per step, softmax over
+        the valid steps; see :meth:`attention_weights`).
+    per_step : bool, default=False
+        One output per time step (sequence labelling, per-step regression)
+        instead of one per sequence. ``y`` then holds per-step targets: a
+        list of arrays with the lengths of the sequences of ``X``, or a
+        post-padded array ``(n_samples, n_steps, ...)`` of which
+        ``y[i, :length_i]`` is read. The loss averages the valid steps only;
+        predictions are an object array with one array per sequence.
+        ``pooling`` must stay ``"last"`` (unused). A unidirectional model is
+        causal: its output at step ``t`` reads steps ``0..t`` only; a
+        bidirectional one reads the whole sequence.
+    static_input : {"head", "init"}, default="head"
+        How static features enter, when ``X`` is a table with sequence
+        columns and static (numeric) columns: concatenated to the summary
+        before the output layer (``"head"``), or mapped to the initial
+        hidden state of every layer (``"init"``).
+    static_columns : array-like of int or str, default=None
+        For scikit-learn tools that accept only numeric 2-D ``X``
+        (``OneVsOneClassifier``, the chains, ``SelfTrainingClassifier``):
+        the columns of a numeric table ``X`` that hold static features; the
+        other columns are the time steps of one univariate sequence per row
+        (trailing all-NaN steps are padding). Not needed for a DataFrame
+        whose cells hold sequences.
     init : {"keras", "pytorch", "orthogonal"}, default="keras"
         Weight initialisation. ``"keras"``: Glorot-uniform input weights,
         orthogonal recurrent weights, zero biases and an LSTM forget-gate bias
@@ -113,6 +137,12 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
     ----------
     n_features_in_ : int
         Features per time step (1 for univariate series and token ids).
+    n_static_features_in_ : int
+        Static features per sequence (0 unless ``X`` was a table with
+        static columns).
+    module_params_ : dict
+        The arguments the network was built with (what was trained, even
+        after ``set_params``).
     input_kind_ : {"float", "tokens"}
         Whether the model was fitted on float sequences or token ids.
     vocab_size_ : int or None
@@ -161,6 +191,9 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         dropout=0.0,
         embedding_dim=32,
         pooling="last",
+        per_step=False,
+        static_input="head",
+        static_columns=None,
         init="keras",
         optimizer="adam",
         lr=1e-3,
@@ -188,6 +221,9 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         self.dropout = dropout
         self.embedding_dim = embedding_dim
         self.pooling = pooling
+        self.per_step = per_step
+        self.static_input = static_input
+        self.static_columns = static_columns
         self.init = init
         self.optimizer = optimizer
         self.lr = lr
@@ -262,9 +298,30 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         The shape follows the ``y`` given to ``fit``. A quantile model
         predicts the level closest to 0.5.
         """
-        outputs = self._quantile_outputs(X)
+        outputs, lengths = self._quantile_outputs(X)
         outputs = outputs[:, :, self._point_quantile()]
-        return outputs[:, 0] if self.y_ndim_ == 1 else outputs
+        outputs = outputs[:, 0] if self.y_ndim_ == 1 else outputs
+        return outputs if lengths is None else split_steps(outputs, lengths)
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the predictions; for per-step models, over all valid steps.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), or
+            per-step targets
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if not self.per_step:
+            return super().score(X, y, sample_weight=sample_weight)
+        from .scoring import per_step_score
+
+        return per_step_score("r2", y, self.predict(X), sample_weight)
 
     def predict_quantiles(self, X):
         """Predicted quantiles of a model fitted with ``quantiles``.
@@ -282,17 +339,22 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
                 "RNNRegressor was fitted with quantiles=None (a mean model). Set "
                 "quantiles=(0.1, 0.5, 0.9), for example, and fit again."
             )
-        outputs = self._quantile_outputs(X)
-        return outputs[:, 0] if self.y_ndim_ == 1 else outputs
+        outputs, lengths = self._quantile_outputs(X)
+        outputs = outputs[:, 0] if self.y_ndim_ == 1 else outputs
+        return outputs if lengths is None else split_steps(outputs, lengths)
 
     def _quantile_outputs(self, X):
-        """De-standardised outputs, shape (n_samples, n_outputs, n_quantiles)."""
-        raw = self._forward(X)
+        """De-standardised outputs, (rows, n_outputs, n_quantiles), and lengths.
+
+        Rows are sequences, or valid steps of per-step models (``lengths``
+        then splits them by sequence).
+        """
+        raw, lengths = self._forward(X)
         raw = raw.reshape(len(raw), self.n_outputs_, -1)
         outputs = raw * self.y_scale_[:, None] + self.y_mean_[:, None]
         # Sorting is the monotone rearrangement of the quantile curve: it
         # never increases the pinball loss and removes any crossing.
-        return np.sort(outputs, axis=2)
+        return np.sort(outputs, axis=2), lengths
 
     def _point_quantile(self):
         if self.quantiles_ is None:

@@ -38,10 +38,14 @@ class Sequences:
         each sequence's valid part.
     lengths : ndarray of shape (n_samples,)
         Number of valid time steps of each sequence (int64, at least 1).
+    static : ndarray of shape (n_samples, n_static) or None
+        Static (time-invariant) features of each sequence, float32, from the
+        table form of ``X`` (see :mod:`sksequence._static`).
     """
 
     values: np.ndarray
     lengths: np.ndarray
+    static: np.ndarray | None = None
 
     @property
     def is_tokens(self):

@@ -31,17 +31,27 @@ class SequenceDataset(torch.utils.data.Dataset):
         Post-padded values, float32 ``(n, t, f)`` or int64 token ids ``(n, t)``.
     lengths : ndarray of shape (n,)
     y : ndarray or None
-        Encoded targets.
-    sample_weight : ndarray of shape (n,) or None
+        Encoded targets: one row per sequence, or (per-step targets) post-padded
+        ``(n, t, ...)`` like ``values``.
+    sample_weight : ndarray of shape (n,) or (n, t), or None
+        Per-sequence weights, or per-step weights padded like ``values``.
+    static : ndarray of shape (n, n_static) or None
+        Static features of each sequence.
+    per_step : bool, default=False
+        Whether ``y`` holds one (padded) row of targets per time step.
     """
 
-    def __init__(self, values, lengths, y=None, sample_weight=None):
+    def __init__(
+        self, values, lengths, y=None, sample_weight=None, static=None, per_step=False
+    ):
+        self.per_step = per_step
         self.values = _as_tensor(values)
         self.lengths = _as_tensor(lengths)
         self.y = None if y is None else _as_tensor(y)
         self.sample_weight = (
             None if sample_weight is None else _as_tensor(sample_weight)
         )
+        self.static = None if static is None else _as_tensor(static)
 
     def __len__(self):
         return len(self.lengths)
@@ -63,6 +73,8 @@ class SequenceDataset(torch.utils.data.Dataset):
             self.lengths[index],
             None if self.y is None else self.y[index],
             None if self.sample_weight is None else self.sample_weight[index],
+            None if self.static is None else self.static[index],
+            self.per_step,
         )
 
     def batch(self, index, width=None):
@@ -77,8 +89,16 @@ class SequenceDataset(torch.utils.data.Dataset):
             width = int(lengths.max())
         X = {"X": self.values[:, :width][index], "lengths": lengths}
         if self.sample_weight is not None:
-            X["sample_weight"] = self.sample_weight[index]
-        return X, (None if self.y is None else self.y[index])
+            weight = self.sample_weight
+            X["sample_weight"] = (weight[:, :width] if weight.ndim > 1 else weight)[
+                index
+            ]
+        if self.static is not None:
+            X["static"] = self.static[index]
+        y = self.y
+        if y is not None and self.per_step:
+            y = y[:, :width]  # per-step targets are padded like the values
+        return X, (None if y is None else y[index])
 
 
 def _as_tensor(array):
@@ -267,9 +287,11 @@ class SequenceNet(NeuralNet):
         super()._set_training(training)
 
     def infer(self, x, **fit_params):
+        static = x.get("static")
         return self.module_(
             x["X"].to(self.device, non_blocking=True),
             x["lengths"].to(self.device, non_blocking=True),
+            None if static is None else static.to(self.device, non_blocking=True),
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -278,9 +300,34 @@ class SequenceNet(NeuralNet):
         else:
             y_true = to_tensor(y_true, device=self.device)
         loss = self.criterion_(y_pred, y_true)
+        if y_pred.ndim == 3:  # one output per step: mask the padding
+            return _masked_step_mean(loss, X)
         if X is None or "sample_weight" not in X:
             # The mean over all elements is the mean of per-sample means.
             return loss.mean()
         if loss.ndim > 1:  # several outputs per sample: average them
             loss = loss.mean(dim=tuple(range(1, loss.ndim)))
         return (loss * X["sample_weight"].to(self.device)).mean()
+
+
+def _masked_step_mean(loss, X):
+    """Mean of per-step losses over the valid steps (weighted when asked).
+
+    ``loss`` is ``(batch, steps)`` or ``(batch, steps, units)``; padded steps
+    get weight 0, so they never contribute, and the result equals the mean
+    over the unpadded steps of the batch (each step counts once).
+    """
+    if loss.ndim == 3:
+        loss = loss.mean(dim=2)
+    lengths = X["lengths"].to(loss.device)
+    steps = torch.arange(loss.shape[1], device=loss.device)
+    mask = (steps[None, :] < lengths[:, None]).to(loss.dtype)
+    weight = mask
+    if "sample_weight" in X:
+        sample_weight = X["sample_weight"].to(loss.device, loss.dtype)
+        if sample_weight.ndim == 1:
+            sample_weight = sample_weight[:, None]
+        weight = mask * sample_weight
+    # Padded positions may hold anything (even inf); select, never multiply.
+    loss = torch.where(mask > 0, loss, torch.zeros((), dtype=loss.dtype))
+    return (loss * weight).sum() / mask.sum()

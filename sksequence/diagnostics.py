@@ -298,7 +298,7 @@ def _network(estimator, X, y):
     targets = info = None
     n_outputs = estimator.net_.module_.head.out_features if fitted else 1
     if y is not None:
-        targets, info = estimator._encode(seqs, y, warm=fitted)
+        targets, info, _ = estimator._encode(seqs, y, warm=fitted)
         targets = torch.from_numpy(targets)
         n_outputs = estimator._head_units(info)
     if fitted:

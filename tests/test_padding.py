@@ -1,9 +1,10 @@
-"""Padding never changes an answer (DESIGN.md section 3)."""
+"""Padding never changes an answer, for every cell, direction and pooling."""
 
 import numpy as np
 import pytest
 
 from sksequence import RNNClassifier, RNNRegressor, check_sequences
+from sksequence._module import POOLINGS
 
 
 def _ragged(rng, n=9, n_features=3, low=1, high=11):
@@ -13,7 +14,7 @@ def _ragged(rng, n=9, n_features=3, low=1, high=11):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+@pytest.mark.parametrize("pooling", POOLINGS)
 def test_ragged_batch_equals_each_sequence_alone(cell, bidirectional, pooling):
     rng = np.random.default_rng(1)
     X = _ragged(rng)
@@ -117,3 +118,41 @@ def test_token_ids_are_compacted_like_a_naive_loop(layout, chunk, monkeypatch):
     expected = _naive_tokens(X)
     np.testing.assert_array_equal(seqs.values, expected)
     assert seqs.lengths.tolist() == [max(int(np.sum(r != 0)), 1) for r in X]
+
+
+def test_attention_weights_sum_to_one_and_ignore_padding():
+    rng = np.random.default_rng(5)
+    X = _ragged(rng, n=7, n_features=2)
+    y = rng.normal(size=len(X))
+    for bidirectional in (False, True):
+        reg = RNNRegressor(
+            pooling="attention",
+            bidirectional=bidirectional,
+            hidden_size=5,
+            max_epochs=2,
+            random_state=0,
+        ).fit(X, y)
+        weights = reg.attention_weights(X)
+        for w, x in zip(weights, X, strict=True):
+            assert w.shape == (len(x),)
+            assert np.all(w >= 0) and abs(w.sum() - 1) < 1e-6
+        # Inside the module, padded steps get exactly 0.
+        seqs = check_sequences(X)
+        import torch
+
+        raw = reg.net_.module_.attention_weights(
+            torch.from_numpy(seqs.values), torch.from_numpy(seqs.lengths)
+        )
+        padding = np.arange(raw.shape[1])[None, :] >= seqs.lengths[:, None]
+        assert np.all(raw.detach().numpy()[padding] == 0)
+        alone = [reg.attention_weights([x])[0] for x in X]
+        for a, w in zip(alone, weights, strict=True):
+            np.testing.assert_allclose(a, w, atol=1e-6)
+
+
+def test_attention_weights_need_attention_pooling():
+    reg = RNNRegressor(hidden_size=3, max_epochs=1).fit(np.ones((3, 4)), [1.0, 2, 3])
+    with pytest.raises(
+        ValueError, match="needs a model fitted with pooling='attention'"
+    ):
+        reg.attention_weights(np.ones((3, 4)))
