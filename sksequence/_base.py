@@ -36,10 +36,17 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, check_random_state
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import LRScheduler, ProgressBar
 from skorch.history import History
 
-from ._callbacks import GradientMonitor, LossMonitor, ScoreMonitor, TailEarlyStopping
+from ._callbacks import (
+    GradientMonitor,
+    LearningRateRecorder,
+    LossMonitor,
+    ScoreMonitor,
+    TailEarlyStopping,
+    UserCallback,
+)
 from ._module import CELLS, INITS, POOLINGS, STATIC_INPUTS, RNNModule
 from ._sequences import check_sequences
 from ._sklearn_compat import (
@@ -77,6 +84,17 @@ ARCHITECTURE = (
     "static_input",
 )
 DEVICE_TYPES = ("cpu", "cuda", "mps")
+LR_SCHEDULES = ("constant", "plateau", "cosine", "onecycle")
+# Names of sksequence's own callbacks: user callbacks may not take them.
+OWN_CALLBACKS = (
+    "gradients",
+    "losses",
+    "scores",
+    "early_stopping",
+    "lr_schedule",
+    "lr",
+    "progress",
+)
 
 
 class _BaseRNN(BaseEstimator):
@@ -96,6 +114,10 @@ class _BaseRNN(BaseEstimator):
         "init": [StrOptions(set(INITS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "callbacks": [None, list, tuple],
+        "embedding_weights": [None, "array-like"],
+        "freeze_embedding": ["boolean"],
         "weight_decay": [None, Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -205,7 +227,15 @@ class _BaseRNN(BaseEstimator):
                 module.set_dropout(self.dropout)
             else:
                 module = self._new_module(config, seed, device)
-            net = self._new_net(module, device, seed, epochs, validate, fitted)
+            net = self._new_net(
+                module,
+                device,
+                seed,
+                epochs,
+                validate,
+                fitted,
+                steps_per_epoch=self._steps_per_epoch(len(seqs), validate),
+            )
             net.initialize()
             self._resume(net, warm)
             n_before = len(net.history_)
@@ -297,7 +327,11 @@ class _BaseRNN(BaseEstimator):
 
     def _module_config(self, seqs, n_outputs):
         """Constructor arguments of the module ``fit`` builds for ``seqs``."""
-        vocab_size = _vocab_size(seqs, self.embedding_dim, type(self).__name__)
+        weights = self._pretrained_embedding(seqs)
+        embedding_dim = self.embedding_dim if weights is None else weights.shape[1]
+        vocab_size = _vocab_size(seqs, embedding_dim, type(self).__name__)
+        if weights is not None:
+            vocab_size = max(vocab_size, len(weights))
         return {
             "n_inputs": int(seqs.n_features),
             "n_outputs": int(n_outputs),
@@ -307,27 +341,89 @@ class _BaseRNN(BaseEstimator):
             "bidirectional": bool(self.bidirectional),
             "dropout": float(self.dropout),
             "vocab_size": vocab_size,
-            "embedding_dim": int(self.embedding_dim),
+            "embedding_dim": int(embedding_dim),
             "pooling": self.pooling,
             "init": self.init,
             "n_static": 0 if seqs.static is None else int(seqs.static.shape[1]),
             "static_input": self.static_input,
             "per_step": bool(self.per_step),
+            "freeze_embedding": bool(self.freeze_embedding) and seqs.is_tokens,
         }
 
+    def _pretrained_embedding(self, seqs):
+        """``embedding_weights`` as a checked float32 matrix, or None."""
+        if self.embedding_weights is None:
+            return None
+        name = type(self).__name__
+        if not seqs.is_tokens:
+            raise ValueError(
+                f"embedding_weights initialises the token embedding, but X holds "
+                f"float sequences, which {name} reads without an embedding. Pass "
+                "token ids (e.g. from TextTokenizer), or embedding_weights=None."
+            )
+        weights = np.asarray(self.embedding_weights)
+        if weights.ndim != 2 or weights.shape[0] < 2 or weights.shape[1] < 1:
+            raise ValueError(
+                f"embedding_weights must be a 2-D array (n_ids, embedding_dim) with "
+                f"a row for ids 0 (padding) and 1 (unknown) at least, got shape "
+                f"{weights.shape}."
+            )
+        try:
+            weights = weights.astype(np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"embedding_weights must hold numbers, got dtype {weights.dtype}."
+            ) from None
+        if not np.isfinite(weights).all():
+            raise ValueError(
+                "embedding_weights holds NaN or infinite values; give tokens "
+                "without a vector a finite row (e.g. zeros or small random values)."
+            )
+        return weights
+
     def _new_module(self, config, seed, device="cpu"):
-        """A freshly initialised module: the same seed gives the same weights."""
+        """A freshly initialised module: the same seed gives the same weights.
+
+        Pretrained ``embedding_weights`` replace the first rows of the
+        embedding (ids beyond them keep their random initialisation).
+        """
         with _seeded(seed, device):
-            return RNNModule(**config)
+            module = RNNModule(**config)
+        if self.embedding_weights is not None and module.embedding is not None:
+            weights = torch.as_tensor(np.asarray(self.embedding_weights, np.float32))
+            with torch.no_grad():
+                module.embedding.weight[: len(weights)] = weights
+        return module
+
+    def _steps_per_epoch(self, n_samples, validate):
+        """Training batches per epoch (the validation tail and gap excluded)."""
+        if validate:
+            n_valid = max(1, round(self.validation_fraction * n_samples))
+            n_samples = max(1, n_samples - n_valid - self.validation_gap)
+        return -(-n_samples // self.batch_size)
 
     def _new_net(
-        self, module, device, seed, epochs, validate, fitted=None, optimizer=None
+        self,
+        module,
+        device,
+        seed,
+        epochs,
+        validate,
+        fitted=None,
+        optimizer=None,
+        steps_per_epoch=1,
     ):
         """The skorch net that trains ``module`` (not yet initialised).
 
         ``fitted``: the target encoding's attributes (default: the fitted
         estimator's own); ``optimizer``: a name of ``OPTIMIZERS`` (default:
-        the ``optimizer`` parameter).
+        the ``optimizer`` parameter); ``steps_per_epoch``: training batches
+        per epoch (for the one-cycle schedule).
+
+        Callbacks run in this order: gradient clipping and monitoring, the
+        loss-explosion check, the epoch score, early stopping, the learning
+        rate schedule and its record, the user's ``callbacks`` (in the order
+        given, on copies), then the progress bar.
         """
         fitted = vars(self) if fitted is None else fitted
         callbacks = [
@@ -347,6 +443,11 @@ class _BaseRNN(BaseEstimator):
                     ),
                 )
             )
+        schedule = self._lr_scheduler(validate, epochs, steps_per_epoch)
+        if schedule is not None:
+            callbacks.append(("lr_schedule", schedule))
+        callbacks.append(("lr", LearningRateRecorder()))
+        callbacks.extend(self._user_callbacks())
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
         # None leaves the optimizer's own default (0.01 for AdamW, else 0).
@@ -380,6 +481,62 @@ class _BaseRNN(BaseEstimator):
             device=device,
             **optimizer_params,
         )
+
+    def _lr_scheduler(self, validate, epochs, steps_per_epoch):
+        """skorch's ``LRScheduler`` for ``lr_schedule`` (None for "constant").
+
+        "plateau": ``ReduceLROnPlateau`` on the validation loss (with early
+        stopping) or the training loss, halving the rate after
+        ``max(1, n_iter_no_change // 2)`` epochs without improvement (so
+        early stopping sees at least one reduction); "cosine": cosine
+        annealing from ``lr`` to 0 over ``max_epochs``; "onecycle": the
+        one-cycle policy peaking at ``lr``, stepped every batch.
+        """
+        if self.lr_schedule == "plateau":
+            return LRScheduler(
+                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                monitor="valid_loss" if validate else "train_loss",
+                factor=0.5,
+                patience=max(1, self.n_iter_no_change // 2),
+                threshold=self.tol,
+            )
+        if self.lr_schedule == "cosine":
+            return LRScheduler(
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=epochs
+            )
+        if self.lr_schedule == "onecycle":
+            return LRScheduler(
+                policy=torch.optim.lr_scheduler.OneCycleLR,
+                max_lr=self.lr,
+                total_steps=epochs * steps_per_epoch,
+                step_every="batch",
+            )
+        return None
+
+    def _user_callbacks(self):
+        """The ``callbacks`` parameter as named, wrapped copies."""
+        if self.callbacks is None:
+            return []
+        named = []
+        for index, item in enumerate(self.callbacks):
+            name, callback = (
+                item if isinstance(item, tuple) else (f"user_{index}", item)
+            )
+            if not hasattr(callback, "on_epoch_end") or isinstance(callback, type):
+                raise TypeError(
+                    f"callbacks[{index}] must be a skorch callback instance (or a "
+                    f"(name, callback) tuple), got {callback!r}. Pass e.g. "
+                    "skorch.callbacks.EpochScoring('r2')."
+                )
+            if name in OWN_CALLBACKS:
+                raise ValueError(
+                    f"callbacks[{index}] is named {name!r}, which sksequence uses for "
+                    f"its own callbacks ({', '.join(OWN_CALLBACKS)}). Give it "
+                    "another name."
+                )
+            # A copy per fit: fitting never changes the parameter's objects.
+            named.append((name, UserCallback(copy.deepcopy(callback))))
+        return named
 
     def _restore_net(
         self, module_state, optimizer_state, history, device, optimizer=None
@@ -431,18 +588,30 @@ class _BaseRNN(BaseEstimator):
                 f"now need {head_units}. Set warm_start=False to train a new network."
             )
         defaults = {"per_step": False, "static_input": "head"}
+        if bool(self.freeze_embedding) != bool(config.get("freeze_embedding", False)):
+            if config["vocab_size"] is not None:
+                raise ValueError(
+                    "warm_start=True continues training the fitted network, but "
+                    f"freeze_embedding changed since it was fitted "
+                    f"({config.get('freeze_embedding', False)} -> "
+                    f"{self.freeze_embedding}). Set warm_start=False to train a "
+                    "new network, or set it back."
+                )
         changed = [
             f"{key}: {config.get(key, defaults.get(key))!r} -> {getattr(self, key)!r}"
             for key in ARCHITECTURE
             if getattr(self, key) != config.get(key, defaults.get(key))
             and not (key == "static_input" and not config.get("n_static"))
         ]
+        embedding_dim = self.embedding_dim
+        if self.embedding_weights is not None:
+            embedding_dim = np.shape(self.embedding_weights)[-1]
         if (
             config["vocab_size"] is not None
-            and self.embedding_dim != config["embedding_dim"]
+            and embedding_dim != config["embedding_dim"]
         ):
             changed.append(
-                f"embedding_dim: {config['embedding_dim']!r} -> {self.embedding_dim!r}"
+                f"embedding_dim: {config['embedding_dim']!r} -> {embedding_dim!r}"
             )
         if changed:
             raise ValueError(

@@ -8,11 +8,13 @@ from skorch.callbacks import Callback, EarlyStopping
 
 __all__ = [
     "GradientMonitor",
+    "LearningRateRecorder",
     "LossMonitor",
     "ScoreMonitor",
     "StopTraining",
     "TailEarlyStopping",
     "TrainingDivergedError",
+    "UserCallback",
 ]
 
 # A training loss this many times above the run's first one (or above 1, if
@@ -49,6 +51,46 @@ class TailEarlyStopping(EarlyStopping):
             super().on_epoch_end(net, **kwargs)
         except KeyboardInterrupt:
             raise StopTraining from None
+
+
+class LearningRateRecorder(Callback):
+    """Record each epoch's learning rate (the first parameter group's) as ``lr``."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.history.record("lr", float(net.optimizer_.param_groups[0]["lr"]))
+
+
+class UserCallback(Callback):
+    """A user's skorch callback, run after sksequence's own.
+
+    skorch callbacks stop training by raising ``KeyboardInterrupt``; here
+    that becomes :class:`StopTraining` (a finished fit), so that a real
+    Ctrl-C stays distinguishable. Everything else is delegated unchanged.
+
+    Parameters
+    ----------
+    callback : skorch.callbacks.Callback
+    """
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def initialize(self):
+        self.callback.initialize()
+        return self
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            method = getattr(object.__getattribute__(self, "callback"), name)
+
+            def call(*args, **kwargs):
+                try:
+                    return method(*args, **kwargs)
+                except KeyboardInterrupt:
+                    raise StopTraining from None
+
+            return call
+        return object.__getattribute__(self, name)
 
 
 def _advice(clipping):

@@ -76,6 +76,9 @@ class RNNModule(nn.Module):
         instead of one per sequence; ``pooling`` must then be ``"last"``
         (unused). A unidirectional model's output at step ``t`` depends on
         steps ``0..t`` only.
+    freeze_embedding : bool, default=False
+        Keep the embedding weights fixed in training (``requires_grad``
+        off), e.g. for pretrained word vectors.
 
     Examples
     --------
@@ -107,6 +110,7 @@ class RNNModule(nn.Module):
         n_static=0,
         static_input="head",
         per_step=False,
+        freeze_embedding=False,
     ):
         super().__init__()
         _check_choice("cell", cell, tuple(CELLS))
@@ -165,6 +169,8 @@ class RNNModule(nn.Module):
         self._shape = (num_layers, 2 if bidirectional else 1, hidden_size)
         self.head = nn.Linear(head_inputs, n_outputs)
         init_weights(self, init)
+        if self.embedding is not None and freeze_embedding:
+            self.embedding.weight.requires_grad_(False)
 
     def forward(self, X, lengths, static=None):
         """Map a post-padded batch to one output row per sequence (or step).

@@ -38,6 +38,13 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
     embedding_dim : int, default=32
         Size of the token embedding. Used only for integer token-id input;
         the vocabulary size is inferred from the training data.
+    embedding_weights : array-like of shape (n_ids, embedding_dim), default=None
+        Initial embedding rows for token ids ``0..n_ids-1`` (row 0 is
+        padding, row 1 the unknown token), e.g. pretrained word vectors
+        aligned with a tokenizer by :func:`sksequence.text.align_vectors`.
+        Its width replaces ``embedding_dim``; ids beyond it start random.
+    freeze_embedding : bool, default=False
+        Keep the embedding fixed during training.
     pooling : {"last", "mean", "max", "attention"}, default="last"
         Sequence summary fed to the output layer: the state at each
         sequence's true last step, the mean or max over its valid steps, or
@@ -75,7 +82,15 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         Torch optimizer, with PyTorch's default settings apart from ``lr``
         and ``weight_decay``.
     lr : float, default=1e-3
-        Learning rate.
+        Learning rate (the peak rate for ``lr_schedule="onecycle"``).
+    lr_schedule : {"constant", "plateau", "cosine", "onecycle"}, default="constant"
+        Learning-rate schedule within each fit (skorch's ``LRScheduler``;
+        the history records ``lr`` per epoch). ``"plateau"`` halves the rate
+        when the loss (the validation tail's with ``early_stopping``, else
+        the training loss) has not improved by ``tol`` for
+        ``max(1, n_iter_no_change // 2)`` epochs; ``"cosine"`` anneals from
+        ``lr`` to 0 over ``max_epochs``; ``"onecycle"`` warms up to ``lr``
+        and anneals, stepped every batch.
     weight_decay : float or None, default=None
         Weight decay passed to the torch optimizer. ``None`` keeps the
         optimizer's own default: 0 for ``"adam"``, ``"rmsprop"`` and
@@ -110,6 +125,14 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         ``(0.1, 0.5, 0.9)``). :meth:`predict_quantiles` returns them, never
         crossing (sorted per sample); :meth:`predict` returns the level
         closest to 0.5 (the median when it is listed).
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (checkpoints, loggers, scorers). Each fit uses
+        copies, run after sksequence's own (clipping and monitoring, the
+        explosion check, scores, early stopping, the schedule) in the order
+        given. A callback that raises ``KeyboardInterrupt`` ends training as
+        a finished fit (skorch's convention); the names in
+        ``OWN_CALLBACKS`` are reserved. Models with callbacks pickle, but
+        ``sksequence.persistence.save`` refuses them (callbacks are code).
     warm_start : bool, default=False
         Continue training the fitted network (and its optimizer state) on
         the next ``fit``.
@@ -190,6 +213,8 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         bidirectional=False,
         dropout=0.0,
         embedding_dim=32,
+        embedding_weights=None,
+        freeze_embedding=False,
         pooling="last",
         per_step=False,
         static_input="head",
@@ -197,6 +222,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         init="keras",
         optimizer="adam",
         lr=1e-3,
+        lr_schedule="constant",
         weight_decay=None,
         batch_size=32,
         max_epochs=50,
@@ -208,6 +234,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         n_iter_no_change=10,
         tol=1e-4,
         quantiles=None,
+        callbacks=None,
         warm_start=False,
         random_state=None,
         device="cpu",
@@ -220,6 +247,8 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.embedding_dim = embedding_dim
+        self.embedding_weights = embedding_weights
+        self.freeze_embedding = freeze_embedding
         self.pooling = pooling
         self.per_step = per_step
         self.static_input = static_input
@@ -227,6 +256,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         self.init = init
         self.optimizer = optimizer
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -238,6 +268,7 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.quantiles = quantiles
+        self.callbacks = callbacks
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device

@@ -255,6 +255,15 @@ class _Writer:
     def estimator(self, obj, where):
         name = _class_name(obj, where)
         params = obj.get_params(deep=False)
+        if params.get("callbacks") is not None:
+            raise TypeError(
+                f"Cannot save {where}: its callbacks parameter holds skorch "
+                "callbacks, which are code, and a safe model file holds only data. "
+                "Save a copy without them (clone and set_params(callbacks=None) "
+                "before fitting, or estimator.set_params(callbacks=None) now: the "
+                "trained weights do not depend on the parameter), or use pickle "
+                "or joblib (and load those only from sources you trust)."
+            )
         record = {
             "class": name,
             "params": {k: self.value(v, f"{where}.{k}") for k, v in params.items()},
