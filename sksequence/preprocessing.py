@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._output import ArrayOutputMixin
 from ._sequences import check_sequences
 from ._sklearn_compat import _fit_context
 
@@ -12,7 +13,9 @@ __all__ = ["SequenceScaler"]
 
 # auto_wrap_output_keys=None: the output is 3-D, so scikit-learn must never
 # wrap it in a DataFrame, whatever the global transform_output says.
-class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class SequenceScaler(
+    ArrayOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Standardise every feature over all valid time steps of all sequences.
 
     ``StandardScaler`` on a ``(n_samples, n_timesteps)`` array would scale
@@ -119,37 +122,6 @@ class SequenceScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         padding = np.arange(scaled.shape[1]) >= seqs.lengths[:, None]
         scaled[padding] = np.nan
         return scaled
-
-    def set_output(self, *, transform=None):
-        """Refuse DataFrame output: the scaled sequences are a 3-D array.
-
-        Present so that ``Pipeline.set_output`` gets a clear answer.
-
-        Parameters
-        ----------
-        transform : {"default"} or None, default=None
-            ``"default"`` and None keep the array output (the only one);
-            ``"pandas"`` and ``"polars"`` raise a ValueError.
-
-        Returns
-        -------
-        self : SequenceScaler
-        """
-        if transform in (None, "default"):
-            return self
-        if transform in ("pandas", "polars"):
-            raise ValueError(
-                f"SequenceScaler cannot output a {transform} DataFrame: it returns "
-                "a 3-D array (n_samples, n_timesteps, n_features) of NaN-padded "
-                "sequences, which has no flat columns. Call "
-                f'set_output(transform="{transform}") on the tabular steps only '
-                "(e.g. pipeline[:i].set_output(...) for the steps before "
-                "SequenceScaler), not on the whole Pipeline."
-            )
-        raise ValueError(
-            "set_output's transform must be 'default', 'pandas', 'polars' or "
-            f"None, got {transform!r}; SequenceScaler supports 'default' only."
-        )
 
     def _check(self, X):
         seqs = check_sequences(X, name="SequenceScaler")

@@ -23,6 +23,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._output import ArrayOutputMixin
 from ._sequences import _first_non_number, _is_sequence_like, _short
 from ._sklearn_compat import Interval, _fit_context
 
@@ -107,7 +108,9 @@ def make_windows(series, window, *, horizon=1, stride=1, target=None, allow_nan=
     return X, y
 
 
-class SlidingWindow(TransformerMixin, BaseEstimator):
+class SlidingWindow(
+    ArrayOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Replace each time step by the window of history that ends at it.
 
     A row-preserving transformer: input ``(n_times, n_features)``, output
@@ -158,8 +161,9 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
     -----
     **Feature names.** There is no ``get_feature_names_out``: the output is
     3-D (rows, window steps, features) and has no flat columns to name, so
-    ``set_output(transform="pandas")`` is not available either. The names
-    of the last axis are ``feature_names_in_``.
+    ``set_output(transform="pandas")`` is refused with a clear message (and
+    the global ``transform_output="pandas"`` setting never wraps it). The
+    names of the last axis are ``feature_names_in_``.
 
     **Cross-validation.** Each call to :meth:`transform` sees only the rows
     it is given. Inside a Pipeline evaluated with

@@ -296,7 +296,9 @@ def test_sliding_window_has_no_flat_feature_names():
     # 3-D output has no flat columns to name; see the class Notes.
     transformer = SlidingWindow(window=2)
     assert not hasattr(transformer, "get_feature_names_out")
-    assert not hasattr(transformer, "set_output")
+    assert transformer.set_output(transform="default") is transformer
+    with pytest.raises(ValueError, match="SlidingWindow cannot output a pandas"):
+        transformer.set_output(transform="pandas")
 
 
 def test_sliding_window_allow_nan_keeps_leading_nan_as_padding():
