@@ -252,7 +252,8 @@ class RNNModule(nn.Module):
             return None
         layers, directions, hidden = self._shape
         h0 = torch.tanh(self.static_to_hidden(static))
-        h0 = h0.reshape(len(static), layers, directions, hidden).permute(2, 1, 0, 3)
+        # -1, not len(static): a traced (ONNX) graph keeps the batch dynamic.
+        h0 = h0.reshape(-1, layers, directions, hidden).permute(2, 1, 0, 3)
         states = []
         for direction in range(directions):
             h = h0[direction].contiguous()
