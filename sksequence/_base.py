@@ -501,8 +501,12 @@ class _BaseRNN(BaseEstimator):
                 threshold=self.tol,
             )
         if self.lr_schedule == "cosine":
+            # last_epoch=-1: every fit (warm starts too) runs its own schedule;
+            # skorch would otherwise continue from the copied history.
             return LRScheduler(
-                policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=epochs
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                T_max=epochs,
+                last_epoch=-1,
             )
         if self.lr_schedule == "onecycle":
             return LRScheduler(
@@ -510,6 +514,7 @@ class _BaseRNN(BaseEstimator):
                 max_lr=self.lr,
                 total_steps=epochs * steps_per_epoch,
                 step_every="batch",
+                last_epoch=-1,
             )
         return None
 
@@ -641,6 +646,7 @@ class _BaseRNN(BaseEstimator):
         """Carry the optimizer state and history of the previous fit over.
 
         Both are copied, so a fit that fails leaves the fitted net as it was.
+        Learning-rate schedules restart: each fit runs its own.
         """
         if not warm:
             return
@@ -653,6 +659,8 @@ class _BaseRNN(BaseEstimator):
             for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
                 group["lr"] = self.lr
                 group["weight_decay"] = decay
+                # A schedule of the previous fit must not set this one's base.
+                group.pop("initial_lr", None)
         net.history_ = copy.deepcopy(previous.history_)
 
     def _sample_weights(self, sample_weight, y, n_samples, fitted):

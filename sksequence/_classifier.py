@@ -42,7 +42,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
     embedding_weights : array-like of shape (n_ids, embedding_dim), default=None
         Initial embedding rows for token ids ``0..n_ids-1`` (row 0 is
         padding, row 1 the unknown token), e.g. pretrained word vectors
-        aligned with a tokenizer by :func:`sksequence.text.align_vectors`.
+        aligned with a tokenizer by :func:`sksequence.embeddings.align_vectors`.
         Its width replaces ``embedding_dim``; ids beyond it start random.
     freeze_embedding : bool, default=False
         Keep the embedding fixed during training.

@@ -68,6 +68,22 @@ def test_plateau_halves_the_rate_when_the_loss_stalls(data):
     assert _lrs(reg).min() < 0.01
 
 
+@pytest.mark.parametrize("first", ["constant", "cosine", "onecycle"])
+@pytest.mark.parametrize("second", ["cosine", "onecycle"])
+def test_schedules_restart_on_a_warm_start(data, first, second):
+    X, y = data
+    reg = RNNRegressor(**{**TINY, "max_epochs": 4}, lr_schedule=first).fit(X, y)
+    reg.set_params(warm_start=True, lr_schedule=second, lr=0.02).fit(X, y)
+    lrs = _lrs(reg)[4:]
+    fresh = _lrs(
+        RNNRegressor(**{**TINY, "max_epochs": 4, "lr": 0.02}, lr_schedule=second).fit(
+            X, y
+        )
+    )
+    np.testing.assert_allclose(lrs, fresh, rtol=1e-6)
+    assert lrs.max() <= 0.02
+
+
 def test_unknown_schedule_is_refused(data):
     X, y = data
     with pytest.raises(ValueError, match="'lr_schedule' parameter .* must be a str"):
