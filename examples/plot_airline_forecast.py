@@ -1,210 +1,120 @@
 """
-Forecasting airline passengers with a windowed LSTM
-===================================================
+Forecasting airline passengers a year ahead
+===========================================
 
-One-step-ahead forecasts of the classic Box & Jenkins airline series (144
-months, bundled). Row ``t`` of the series becomes, through
-:class:`~sksequence.SlidingWindow`, the window of log-differenced history
-ending at ``t``. The network learns the next log-difference, but
-:class:`~sksequence.forecasting.RelativeTargetRegressor` with ``log=True``
-hides that: it is fitted on the next month's passengers, turns them into
-``log(y[t+1] / y[t])`` for the network, and turns the network's output back
-into passengers, ``y[t] * exp(prediction)``. So ``cross_validate`` and
-``GridSearchCV`` score the forecast itself (RMSE in thousands of passengers).
-Because the window length lives inside the pipeline, ``GridSearchCV`` with
-``TimeSeriesSplit`` searches it honestly: no window ever sees a later month.
-
-The network is small (16 units per direction) and *bidirectional*: both
-directions read only the past window, but the backward one reads the same
-month last year last, so the seasonal lag is fresh in its memory. Averaging
-the forecasts of five seeds (``VotingRegressor``) removes most of the
-seed-to-seed noise of a model trained on 107 months.
-
-References (RMSE on the last 36 months): naive 50.3, seasonal naive 42.0,
-Ridge on 12 log-diff lags 16.4, an LSTM on log-diff windows 18.7.
+The classic Box & Jenkins airline series (144 months, bundled), forecast 12
+months ahead by :class:`~sksequence.RNNForecaster`. The target transforms
+live inside the forecaster and are inverted at predict: ``log=True`` turns
+the growing seasonal swings into constant ones, and ``difference=12`` makes
+the network learn the correction to the seasonal naive forecast (the same
+month last year, on the log scale), so the trend and the season need not be
+learned from 100 months. :class:`~sksequence.model_selection.ForecastSplit`
+backtests it with plain ``cross_validate``; ``GridSearchCV`` searches the
+window and the strategy on the same folds; the quantile model draws 80% and
+95% intervals.
 """
 
 # %%
+import os
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from sklearn.ensemble import VotingRegressor
-from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV, cross_validate
 
-from sksequence import (
-    RelativeTargetRegressor,
-    RNNRegressor,
-    SlidingWindow,
-    WithHistory,
-    make_windows,
-)
+from sksequence import RNNForecaster, RNNRegressor, SeasonalNaiveForecaster
 from sksequence.datasets import load_airline
+from sksequence.metrics import coverage_scorer, mase_scorer, rmse_scorer
+from sksequence.model_selection import ForecastSplit
 
 torch.set_num_threads(1)
 start = time.perf_counter()
+# The documentation build sets SKSEQUENCE_EXAMPLE_SIZE=small: fewer epochs.
+SMALL = os.environ.get("SKSEQUENCE_EXAMPLE_SIZE", "full") == "small"
+MAX_EPOCHS = 15 if SMALL else 60
+print(f"size: {'small' if SMALL else 'full'} ({MAX_EPOCHS} epochs; full size: 60)")
+
 passengers = load_airline().data
-n_test = 36
-X = passengers[:-1, None]  # row t: the series up to month t
-y = passengers[1:]  # row t: the passengers of month t + 1
-split = len(X) - n_test
+train, test = passengers[:-12], passengers[-12:]
 
-
-def rmse(y_true, y_pred):
-    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
-
-
-def make_model(window=13, cell="lstm", clip_norm=None, seed=0):
-    """The windowed network, fitted on log-differences, predicting passengers."""
-    pipeline = Pipeline(
-        [
-            ("slidingwindow", SlidingWindow(window, log=True, difference=True)),
-            (
-                "rnn",
-                RNNRegressor(
-                    cell=cell,
-                    hidden_size=16,
-                    bidirectional=True,
-                    lr=1e-2,
-                    batch_size=16,
-                    max_epochs=60,
-                    clip_norm=clip_norm,
-                    random_state=seed,
-                ),
-            ),
-        ]
-    )
-    return RelativeTargetRegressor(pipeline, log=True)
-
+model = RNNForecaster(
+    horizon=12,
+    window=24,
+    log=True,
+    difference=12,
+    quantiles=(0.025, 0.1, 0.5, 0.9, 0.975),
+    regressor=RNNRegressor(
+        hidden_size=16, lr=1e-2, batch_size=16, max_epochs=MAX_EPOCHS, random_state=0
+    ),
+)
 
 # %%
-# Honest cross-validation on the training months: every fold trains on the
-# past and scores the months that follow it. ``cross_validate`` hands the
-# pipeline only the test months, so ``SlidingWindow`` would window them on
-# their own and the first ``window - 1`` test months would see a shortened
-# history: with folds of 17 to 26 months that penalises long windows most and
-# hides how much the seasonal lag helps. So
-# :class:`~sksequence.model_selection.WithHistory` starts each test fold
-# ``CONTEXT`` months early, and its scorer ignores those months: they only give
-# the windows their history (windows look back only, so nothing leaks). The
-# "alone" scorer predicts the scored months without them: what a plain
-# ``TimeSeriesSplit`` would report.
-CONTEXT = 13  # the longest window searched
-folds = WithHistory(TimeSeriesSplit(5), history=CONTEXT)
+# Backtest on the training months: three origins, a year each.
+cv = ForecastSplit(n_splits=3, horizon=12)
 scoring = {
-    "history": folds.scorer("neg_root_mean_squared_error"),
-    "alone": folds.scorer("neg_root_mean_squared_error", use_history=False),
+    "mase": mase_scorer(12),
+    "rmse": rmse_scorer(),
+    "cov80": coverage_scorer(0.8),
 }
-cv = cross_validate(
-    make_model(),
-    X[:split],
-    y[:split],
-    cv=folds,
-    scoring=scoring,
+scores = cross_validate(model, train, cv=cv, scoring=scoring)
+naive = cross_validate(
+    SeasonalNaiveForecaster(season_length=12, horizon=12),
+    train,
+    cv=cv,
+    scoring=scoring | {"cov80": mase_scorer(12)},
 )
-for name in scoring:
-    scores = -cv[f"test_{name}"]
-    print(
-        f"TimeSeriesSplit(5) RMSE (passengers), test folds windowed "
-        f"{'with their history' if name == 'history' else 'alone'}: "
-        f"{scores.mean():.1f} +- {scores.std():.1f}"
-    )
+print(
+    f"RNNForecaster   MASE {-scores['test_mase'].mean():.3f}, "
+    f"RMSE {-scores['test_rmse'].mean():.1f}, "
+    f"80% coverage {scores['test_cov80'].mean():.2f}"
+)
+print(
+    f"seasonal naive  MASE {-naive['test_mase'].mean():.3f}, "
+    f"RMSE {-naive['test_rmse'].mean():.1f}"
+)
 
 # %%
-# Search the window length, the cell type and gradient clipping inside the
-# pipeline (one seed per candidate); the pipeline's parameters are reached
-# through the ``regressor`` of ``RelativeTargetRegressor``.
+# Search the window and the multi-step strategy on the same folds.
 search = GridSearchCV(
-    make_model(),
-    {
-        "regressor__slidingwindow__window": [7, 13],
-        "regressor__rnn__cell": ["lstm", "gru"],
-        "regressor__rnn__clip_norm": [None, 1.0],
-    },
-    cv=WithHistory(TimeSeriesSplit(3), history=CONTEXT),
-    scoring=scoring,
-    refit="history",
+    model.set_params(quantiles=None),
+    {"window": [13, 24], "strategy": ["direct", "recursive"]},
+    cv=cv,
+    scoring=rmse_scorer(),
 )
-search.fit(X[:split], y[:split])
-print("\n| window | cell | clip_norm | CV RMSE, with history | CV RMSE, folds alone |")
-print("|---:|---|---:|---:|---:|")
-grid = search.cv_results_
-for i, params in enumerate(grid["params"]):
-    print(
-        f"| {params['regressor__slidingwindow__window']} "
-        f"| {params['regressor__rnn__cell']} "
-        f"| {params['regressor__rnn__clip_norm']} "
-        f"| {-grid['mean_test_history'][i]:.1f} "
-        f"| {-grid['mean_test_alone'][i]:.1f} |"
-    )
-best_params = {
-    "window": search.best_params_["regressor__slidingwindow__window"],
-    "cell": search.best_params_["regressor__rnn__cell"],
-    "clip_norm": search.best_params_["regressor__rnn__clip_norm"],
-}
-print("best parameters:", best_params)
+search.fit(train)
+for params, score in zip(
+    search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
+):
+    print(params, f"RMSE {-score:.1f}")
+print("best:", search.best_params_)
 
 # %%
-# Average five seeds of the best pipeline: one ``VotingRegressor`` over five
-# models that differ only by ``random_state`` (it averages their forecasts in
-# passengers).
-ensemble = VotingRegressor(
-    [(f"seed{seed}", make_model(**best_params, seed=seed)) for seed in range(5)]
+# The last year: fit on the rest, forecast 12 months with intervals.
+model.set_params(quantiles=(0.025, 0.1, 0.5, 0.9, 0.975)).fit(train)
+quantiles = model.predict_quantiles()
+rmse = float(np.sqrt(np.mean((quantiles[:, 2] - test) ** 2)))
+naive_rmse = float(np.sqrt(np.mean((train[-12:] - test) ** 2)))
+print(
+    f"\ntest RMSE (passengers, last 12 months): RNNForecaster {rmse:.1f}, "
+    f"seasonal naive {naive_rmse:.1f}"
 )
-ensemble.fit(X[:split], y[:split])
 
-# %%
-# Test: the last 36 months. The models see the whole series up to each month
-# (windows only look back), so the first test months get full histories.
-y_test = y[split:]
-results = {
-    "naive (last month)": rmse(y_test, passengers[split:-1]),
-    "seasonal naive (12 months ago)": rmse(y_test, passengers[split + 1 - 12 : -12]),
-}
-# The linear reference: Ridge on the last 12 log-differences, its predicted
-# log-difference turned into passengers as RelativeTargetRegressor does.
-lags, next_diff = make_windows(np.diff(np.log(passengers)), 12)
-ridge = Ridge(alpha=1e-2).fit(lags[: split - 12], next_diff[: split - 12])
-results["Ridge on 12 log-diff lags"] = rmse(
-    y_test, passengers[split:-1] * np.exp(ridge.predict(lags[split - 12 :]))
-)
-results["search best, one seed"] = rmse(
-    y_test, search.best_estimator_.predict(X)[split:]
-)
-members = [member.predict(X)[split:] for member in ensemble.estimators_]
-results["search best, each of 5 seeds (mean)"] = float(
-    np.mean([rmse(y_test, member) for member in members])
-)
-forecast = ensemble.predict(X)[split:]
-results["search best, average of 5 seeds"] = rmse(y_test, forecast)
-
-print("\n| model | test RMSE (passengers) |")
-print("|---|---:|")
-for name, value in results.items():
-    print(f"| {name} | {value:.1f} |")
+months = np.arange(len(passengers))
+fig, ax = plt.subplots(figsize=(8, 4))
+ax.plot(months, passengers, color="black", label="passengers")
+ax.fill_between(months[-12:], quantiles[:, 0], quantiles[:, 4], alpha=0.2, label="95%")
+ax.fill_between(months[-12:], quantiles[:, 1], quantiles[:, 3], alpha=0.3, label="80%")
+ax.plot(months[-12:], quantiles[:, 2], label="median forecast")
+ax.set_xlabel("month since Jan 1949")
+ax.set_ylabel("passengers (thousands)")
+ax.legend()
+fig.tight_layout()
 print(f"\nran in {time.perf_counter() - start:.0f} s")
-
-# %%
-# Plot the forecast against the truth (saved next to the script).
-if __name__ == "__main__":
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        plt = None
-    if plt is not None:
-        months = np.arange(len(passengers))
-        fig, ax = plt.subplots(figsize=(8, 4))
-        ax.plot(months, passengers, label="passengers", color="black")
-        ax.plot(months[split + 1 :], forecast, label="one-step forecast (5 seeds)")
-        ax.axvline(split + 0.5, color="grey", linestyle=":")
-        ax.set_xlabel("month since Jan 1949")
-        ax.set_ylabel("passengers (thousands)")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(Path(__file__).with_name("airline_forecast.png"), dpi=100)
+# SKSEQUENCE_EXAMPLE_FIGURES names a folder to save the figure to; the user
+# guide's copy (docs/_static) comes from a full-size run.
+if os.environ.get("SKSEQUENCE_EXAMPLE_FIGURES"):
+    folder = Path(os.environ["SKSEQUENCE_EXAMPLE_FIGURES"])
+    fig.savefig(folder / "airline_forecast.png", dpi=100)
+plt.show()

@@ -59,6 +59,30 @@ ESTIMATORS = (
         False,
     ),
     Entry("TextTokenizer", "sksequence.text", "sksequence.text.TextTokenizer", False),
+    Entry(
+        "PretrainedEmbeddings",
+        "sksequence.embeddings",
+        "sksequence.embeddings.PretrainedEmbeddings",
+        False,
+    ),
+    Entry(
+        "RNNForecaster",
+        "sksequence.forecaster",
+        "sksequence.forecaster.RNNForecaster",
+        False,
+    ),
+    Entry(
+        "NaiveForecaster",
+        "sksequence.forecaster",
+        "sksequence.forecaster.NaiveForecaster",
+        False,
+    ),
+    Entry(
+        "SeasonalNaiveForecaster",
+        "sksequence.forecaster",
+        "sksequence.forecaster.SeasonalNaiveForecaster",
+        False,
+    ),
 )
 
 

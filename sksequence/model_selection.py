@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._sklearn_compat import _num_samples
 
-__all__ = ["WithHistory"]
+__all__ = ["ForecastSplit", "WithHistory"]
 
 _RESPONSE_METHODS = (
     "predict",
@@ -415,3 +415,178 @@ def _describe(test):
         return "empty"
     shown = np.array2string(test[:8], separator=", ")
     return shown if test.size <= 8 else shown[:-1] + ", ...]"
+
+
+class ForecastSplit(BaseCrossValidator):
+    """Backtest folds for forecasters: every series cut at the same times.
+
+    For a single series or a long panel DataFrame, fold ``k`` trains on the
+    rows before a cutoff time stamp and tests on the next ``horizon`` time
+    stamps, preceded by their history. The cutoffs are common to all series
+    (panels are cut at the same time stamps) and move forward by ``step``;
+    the last fold ends at the last time stamp. Each test fold holds, for
+    every series that has all ``horizon`` of its steps, its history rows
+    (all rows before the forecast origin, or the last ``context`` time
+    stamps) followed by those ``horizon`` rows: a forecaster's ``score``
+    and the scorers of :mod:`sksequence.metrics` forecast the last
+    ``horizon`` rows of each series from the rows before them and score only
+    those, so plain ``cross_validate`` and ``GridSearchCV`` backtest it.
+
+    Parameters
+    ----------
+    n_splits : int, default=3
+        Number of forecast origins (folds).
+    horizon : int, default=1
+        Time stamps forecast per fold; use the forecaster's ``horizon``.
+    step : int or None, default=None
+        Time stamps between consecutive origins; ``None``: ``horizon``
+        (test periods that tile the end of the data).
+    gap : int, default=0
+        Time stamps between the end of training and the forecast origin:
+        left out of training, still given to the test fold as history.
+    max_train_size : int or None, default=None
+        ``None``: expanding training windows; an int: sliding windows of the
+        last ``max_train_size`` time stamps before the gap.
+    context : int or None, default=None
+        History time stamps in each test fold; ``None``: all rows before the
+        origin. It must cover the forecaster's window (and one more step
+        with ``difference=True``).
+    id_column, time_column : str or None, default=None
+        Columns of a panel DataFrame, as given to the forecaster. For one
+        series, ``time_column=None`` uses the row order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksequence.model_selection import ForecastSplit
+    >>> cv = ForecastSplit(n_splits=2, horizon=2, context=3)
+    >>> for train, test in cv.split(np.arange(10.0)):
+    ...     print(train, test)
+    [0 1 2 3 4 5] [3 4 5 6 7]
+    [0 1 2 3 4 5 6 7] [5 6 7 8 9]
+    """
+
+    def __init__(
+        self,
+        n_splits=3,
+        *,
+        horizon=1,
+        step=None,
+        gap=0,
+        max_train_size=None,
+        context=None,
+        id_column=None,
+        time_column=None,
+    ):
+        self.n_splits = n_splits
+        self.horizon = horizon
+        self.step = step
+        self.gap = gap
+        self.max_train_size = max_train_size
+        self.context = context
+        self.id_column = id_column
+        self.time_column = time_column
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """The number of folds, ``n_splits``."""
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train, test)`` row positions of ``X`` for every fold.
+
+        Parameters
+        ----------
+        X : array-like, Series or DataFrame
+            The data given to the forecaster's ``fit``.
+        y, groups : None
+            Ignored.
+
+        Yields
+        ------
+        train, test : ndarray of int
+        """
+        self._check_params()
+        times, ids = self._times_and_ids(X)
+        stamps = np.unique(times)
+        step = self.horizon if self.step is None else self.step
+        n_stamps = len(stamps)
+        starts = [
+            n_stamps - self.horizon - (self.n_splits - 1 - k) * step
+            for k in range(self.n_splits)
+        ]
+        train_end = starts[0] - self.gap
+        if train_end < 1:
+            raise ValueError(
+                f"ForecastSplit(n_splits={self.n_splits}, horizon={self.horizon}, "
+                f"step={step}, gap={self.gap}) needs more than "
+                f"{n_stamps - train_end} time stamps, but the data has {n_stamps}. "
+                "Use fewer splits, a shorter horizon or step."
+            )
+        positions = np.searchsorted(stamps, times)
+        for start in starts:
+            end = start - self.gap
+            first = (
+                0 if self.max_train_size is None else max(end - self.max_train_size, 0)
+            )
+            train = np.flatnonzero((positions >= first) & (positions < end))
+            in_test = (positions >= start) & (positions < start + self.horizon)
+            lo = 0 if self.context is None else max(start - self.context, 0)
+            in_context = (positions >= lo) & (positions < start)
+            keep = _complete_series(ids, in_test, self.horizon)
+            test = np.flatnonzero((in_test | in_context) & keep)
+            yield train, test
+
+    def _check_params(self):
+        for name in ("n_splits", "horizon"):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
+        for name in ("gap",):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
+        for name in ("step", "max_train_size", "context"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, Integral) or value < 1):
+                raise ValueError(f"{name} must be None or an int >= 1, got {value!r}.")
+
+    def _times_and_ids(self, X):
+        import pandas as pd
+
+        if self.id_column is not None or self.time_column is not None:
+            if not isinstance(X, pd.DataFrame):
+                raise TypeError(
+                    "ForecastSplit with id_column or time_column needs X as a "
+                    f"pandas DataFrame, got {type(X).__name__}."
+                )
+            for column in (self.id_column, self.time_column):
+                if column is not None and column not in X.columns:
+                    raise ValueError(
+                        f"ForecastSplit: column {column!r} is not in X, which has "
+                        f"{list(X.columns)}."
+                    )
+        n = _num_samples(X)
+        if self.time_column is None:
+            if self.id_column is not None:
+                raise ValueError(
+                    "ForecastSplit on a panel (id_column set) needs time_column, "
+                    "to cut all series at the same time stamps."
+                )
+            times = np.arange(n)
+        else:
+            column = X[self.time_column]
+            times = (
+                pd.to_datetime(column).to_numpy()
+                if column.dtype == object
+                else (column.to_numpy())
+            )
+        ids = np.zeros(n, dtype=np.int64)
+        if self.id_column is not None:
+            ids = pd.factorize(X[self.id_column])[0]
+        return times, ids
+
+
+def _complete_series(ids, in_test, horizon):
+    """Rows of the series that have all ``horizon`` test steps."""
+    counts = np.bincount(ids[in_test], minlength=ids.max() + 1 if len(ids) else 0)
+    return counts[ids] == horizon

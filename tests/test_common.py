@@ -10,17 +10,22 @@ import warnings
 import pytest
 from sklearn.exceptions import SkipTestWarning
 from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksequence import (
+    NaiveForecaster,
     RelativeTargetRegressor,
     RNNClassifier,
+    RNNForecaster,
     RNNRegressor,
+    SeasonalNaiveForecaster,
     SequenceScaler,
     SlidingWindow,
     TextTokenizer,
 )
 from sksequence._registry import ESTIMATORS
+from sksequence.embeddings import PretrainedEmbeddings
 
 # Each expected failure follows from what a sequence is (DESIGN.md section 2):
 # the checks read a 2-D float X as (n_samples, n_features), while for
@@ -77,6 +82,42 @@ WINDOW_EXPECTED_FAILURES = {
     "check_fit1d": "a 1-D input is a univariate series (one feature), not an error",
 }
 
+# Forecasters read X as one series (or a long panel): a 2-D array is a table
+# whose column target_column (0) is the series and whose other columns are
+# covariates only when declared; predict returns the next horizon steps, not
+# one row per row of X (tests/test_forecaster*.py cover each behaviour).
+SERIES_TABLE = (
+    "X is a table of one series (column 0 the target, undeclared columns "
+    "ignored), not a feature matrix: there is no n_features_in_, and a 1-D X is "
+    "a series, not an error"
+)
+FORECAST_ROWS = (
+    "predict returns the next horizon steps after the history X, not one value "
+    "per row: a subset or a reordering of the rows is another history"
+)
+UNDECLARED_COLUMNS = (
+    "columns without a role are ignored, so NaN, inf, complex or object values "
+    "there are not read (the target and declared covariates are checked: "
+    "tests/test_forecaster_errors.py)"
+)
+ONE_ROW = "check_fit2d_1sample"  # the naive forecast needs one row only
+FORECASTER_EXPECTED_FAILURES = {
+    "check_n_features_in": SERIES_TABLE,
+    "check_n_features_in_after_fitting": SERIES_TABLE,
+    "check_fit1d": SERIES_TABLE,
+    "check_fit2d_predict1d": SERIES_TABLE,
+    "check_estimators_empty_data_messages": SERIES_TABLE,
+    "check_fit2d_1sample": (
+        "one row is a series too short for a history; the error says so in "
+        "forecasting terms (rows, window), not in sklearn's samples wording"
+    ),
+    "check_methods_subset_invariance": FORECAST_ROWS,
+    "check_methods_sample_order_invariance": FORECAST_ROWS,
+    "check_estimators_nan_inf": UNDECLARED_COLUMNS,
+    "check_complex_data": UNDECLARED_COLUMNS,
+    "check_dtype_object": UNDECLARED_COLUMNS,
+}
+
 # Small networks and a higher learning rate keep the ~60 checks per estimator
 # to a few seconds while still learning the checks' toy problems.
 SMALL = {"hidden_size": 16, "max_epochs": 30, "lr": 0.01, "random_state": 0}
@@ -92,6 +133,33 @@ INSTANCES = {
     "SequenceScaler": ([SequenceScaler()], SCALER_EXPECTED_FAILURES),
     "SlidingWindow": ([SlidingWindow(window=3)], WINDOW_EXPECTED_FAILURES),
     "TextTokenizer": ([TextTokenizer(), TextTokenizer(maxlen=5)], {}),
+    # Reads strings, like TextTokenizer: only the data-independent checks run.
+    "PretrainedEmbeddings": (
+        [
+            PretrainedEmbeddings(
+                make_pipeline(TextTokenizer(maxlen=3), RNNClassifier(**SMALL)),
+                {"good": [1.0, 0.0]},
+            )
+        ],
+        {},
+    ),
+    "RNNForecaster": (
+        [
+            RNNForecaster(
+                window=3,
+                regressor=RNNRegressor(hidden_size=4, max_epochs=2, random_state=0),
+            )
+        ],
+        FORECASTER_EXPECTED_FAILURES,
+    ),
+    "NaiveForecaster": (
+        [NaiveForecaster()],
+        {k: v for k, v in FORECASTER_EXPECTED_FAILURES.items() if k != ONE_ROW},
+    ),
+    "SeasonalNaiveForecaster": (
+        [SeasonalNaiveForecaster(season_length=2)],
+        FORECASTER_EXPECTED_FAILURES,
+    ),
 }
 
 

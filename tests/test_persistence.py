@@ -432,7 +432,11 @@ def _fitted_examples():
     from sklearn.pipeline import make_pipeline
 
     from sksequence import (
+        NaiveForecaster,
+        PretrainedEmbeddings,
         RelativeTargetRegressor,
+        RNNForecaster,
+        SeasonalNaiveForecaster,
         SequenceScaler,
         SlidingWindow,
         TextTokenizer,
@@ -456,6 +460,25 @@ def _fitted_examples():
         "SequenceScaler": (SequenceScaler().fit(X), X),
         "SlidingWindow": (SlidingWindow(3).fit(series), series),
         "TextTokenizer": (TextTokenizer(maxlen=4).fit(docs), docs),
+        "PretrainedEmbeddings": (
+            PretrainedEmbeddings(
+                make_pipeline(TextTokenizer(maxlen=4), RNNClassifier(**tiny)),
+                {"the": [1.0, 0.0], "dog": [0.0, 1.0]},
+                freeze=True,
+            ).fit(docs, [0, 1, 0, 1]),
+            docs,
+        ),
+        "RNNForecaster": (
+            RNNForecaster(
+                horizon=2, window=4, difference=True, regressor=RNNRegressor(**tiny)
+            ).fit(series),
+            series,
+        ),
+        "NaiveForecaster": (NaiveForecaster(horizon=2).fit(series), series),
+        "SeasonalNaiveForecaster": (
+            SeasonalNaiveForecaster(season_length=3, horizon=4).fit(series),
+            series,
+        ),
     }
 
 
@@ -487,6 +510,10 @@ def test_every_public_estimator_is_saveable_or_excused():
         "SequenceScaler",
         "SlidingWindow",
         "TextTokenizer",
+        "PretrainedEmbeddings",
+        "RNNForecaster",
+        "NaiveForecaster",
+        "SeasonalNaiveForecaster",
     ],
 )
 def test_public_estimator_round_trip(name, tmp_path):
