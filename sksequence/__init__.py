@@ -6,7 +6,7 @@ from ._registry import ESTIMATORS
 
 # Re-exported (listed in __all__ below, which ruff cannot read statically).
 from ._sequences import check_sequences, from_sktime  # noqa: F401
-from .model_selection import WithHistory  # noqa: F401
+from .model_selection import ForecastSplit, WithHistory  # noqa: F401
 from .windowing import make_windows  # noqa: F401
 
 __version__ = "0.1.0"
@@ -34,7 +34,7 @@ del _entry
 __all__ = sorted(
     [entry.name for entry in ESTIMATORS]
     + list(_OTHERS)
-    + ["WithHistory", "check_sequences", "from_sktime", "make_windows"]
+    + ["ForecastSplit", "WithHistory", "check_sequences", "from_sktime", "make_windows"]
 )
 
 

@@ -290,7 +290,7 @@ class _BaseRNN(BaseEstimator):
             encoded, fitted = self._encode_targets(y, warm=warm, classes=classes)
             weight = self._sample_weights(sample_weight, y, len(seqs), fitted)
             return encoded, fitted, weight
-        flat_y = flatten_steps(y, seqs.lengths, "y", name)
+        flat_y = flatten_step_values(y, seqs.lengths, "y", name)
         encoded, fitted = self._encode_targets(flat_y, warm=warm, classes=classes)
         flat_weight = None
         if sample_weight is not None:
@@ -712,8 +712,11 @@ class _BaseRNN(BaseEstimator):
                 if not per_step:
                     outputs[rows] = out
                     continue
-                for k, row in enumerate(rows):
-                    outputs[starts[row] : starts[row + 1]] = out[k, : lengths[k]]
+                # Each row's valid steps go to its slice of the flat output.
+                valid = np.arange(out.shape[1])[None, :] < lengths[:, None]
+                first = np.cumsum(lengths) - lengths
+                within = np.arange(lengths.sum()) - np.repeat(first, lengths)
+                outputs[np.repeat(starts[rows], lengths) + within] = out[valid]
         return outputs, (seqs.lengths if per_step else None)
 
     def _check_sequences_match(self, seqs):
@@ -761,7 +764,7 @@ def _check_n_samples(seqs, y, name):
         )
 
 
-def flatten_steps(y, lengths, what, name):
+def flatten_step_values(y, lengths, what, name):
     """Per-step values -> one row per valid step, checked against ``lengths``.
 
     ``y`` is a list (or object array) of arrays, one per sequence, of
@@ -807,9 +810,9 @@ def _flat_step_weights(sample_weight, lengths, name):
         np.asarray(sample_weight[0], dtype=object)
     )
     if per_step:
-        return flatten_steps(sample_weight, lengths, "sample_weight", name).astype(
-            np.float64
-        )
+        return flatten_step_values(
+            sample_weight, lengths, "sample_weight", name
+        ).astype(np.float64)
     weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     if len(weight) != len(lengths):
         raise ValueError(
