@@ -25,15 +25,27 @@ maximum over steps) and the fraction of steps that were clipped, in
 # A SimpleRNN reads 50 steps of noise and must output the sum of the last 10:
 # easy to learn, but plain SGD with a large learning rate (0.3) makes the
 # gradient explode in the first epoch.
+import os
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from sksequence import RNNRegressor, TrainingDivergedError
+from sksequence.diagnostics import plot_gradient_norms
 
 torch.set_num_threads(1)
 start = time.perf_counter()
+
+# The documentation build sets SKSEQUENCE_EXAMPLE_SIZE=small: fewer training
+# sequences and epochs, so that the page builds in seconds.
+SMALL = os.environ.get("SKSEQUENCE_EXAMPLE_SIZE", "full") == "small"
+N_TRAIN, MAX_EPOCHS = (500, 8) if SMALL else (1000, 15)
+print(
+    f"size: {'small' if SMALL else 'full'} ({N_TRAIN} training sequences, "
+    f"{MAX_EPOCHS} epochs; full size: 1000 and 15)"
+)
 
 rng = np.random.default_rng(0)
 
@@ -43,10 +55,10 @@ def make_data(n_samples):
     return X, X[:, -10:, 0].sum(axis=1)
 
 
-X_train, y_train = make_data(1000)
+X_train, y_train = make_data(N_TRAIN)
 X_test, y_test = make_data(500)
 
-COMMON = {"cell": "rnn", "hidden_size": 32, "max_epochs": 15, "random_state": 0}
+COMMON = {"cell": "rnn", "hidden_size": 32, "max_epochs": MAX_EPOCHS, "random_state": 0}
 SGD = {"optimizer": "sgd", "lr": 0.3}
 SETUPS = {
     "sgd, no clipping": SGD,
@@ -86,21 +98,25 @@ for name, params in SETUPS.items():
     )
 
 # %%
-# Reading the table (the numbers above were measured when this example was
-# written; your run prints its own):
+# Reading the table. The figures below are from a full-size run (1000
+# training sequences, 15 epochs, one CPU thread); the table above is this
+# run's, at the size it states, and a small run can order the close rows
+# differently:
 #
-# * without clipping the run diverges within the first epoch;
+# * without clipping the run diverges within the first epoch (at batch 7);
 # * ``clip_norm=10`` is far above the norm of a healthy run (compare the
 #   Adam row), so it acts too late: the raw norms still climb into the
-#   millions and the model is useless;
+#   thousands (4.1e3 at most) and the model is useless (test R^2 -50);
 # * with ``clip_norm=1`` or ``0.1`` nearly every step is clipped, so SGD
 #   takes steps of fixed length ``lr * clip_norm`` (0.3 and 0.03) along the
-#   gradient's direction; the shorter step trains best here;
+#   gradient's direction; the shorter step trains best here (test R^2 0.81
+#   and 0.97);
 # * ``clip_value=0.1`` also prevents divergence but clamps each element
-#   separately, which changes the gradient's direction: it trains worse
-#   than clipping the norm;
+#   separately, which changes the gradient's direction: at full size it
+#   trained worse than either norm threshold (test R^2 0.69);
 # * clipping is a safety net for an aggressive setup, not a substitute for
-#   a sensible one: Adam with a modest learning rate needs none here.
+#   a sensible one: Adam with a modest learning rate needs none here (test
+#   R^2 0.93, no step clipped).
 #
 # The norms are recorded *before* clipping, so a clipped run still shows how
 # large its raw gradients were; ``grad_norm_mean`` of a healthy run is a good
@@ -113,28 +129,14 @@ print(f"\nran in {time.perf_counter() - start:.1f} s")
 # -----
 # Left: training loss per epoch of every run that finished. Right: gradient
 # norms before clipping and the clipped fraction for ``clip_norm=1``.
-try:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-except ImportError:  # matplotlib is optional
-    plt = None
-
-if plt is not None:
-    from sksequence.diagnostics import plot_gradient_norms
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
-    for name, model in models.items():
-        left.plot(model.history_[:, "epoch"], model.history_[:, "train_loss"])
-        left.lines[-1].set_label(name)
-    left.set_yscale("log")
-    left.set_xlabel("epoch")
-    left.set_ylabel("train loss (standardised targets)")
-    left.legend(fontsize="small")
-    plot_gradient_norms(models["sgd, clip_norm=1"], ax=right)
-    right.set_title("sgd, clip_norm=1")
-    if __name__ == "__main__":
-        from pathlib import Path
-
-        fig.savefig(Path(__file__).with_name("gradient_clipping.png"), dpi=100)
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+for name, model in models.items():
+    left.plot(model.history_[:, "epoch"], model.history_[:, "train_loss"])
+    left.lines[-1].set_label(name)
+left.set_yscale("log")
+left.set_xlabel("epoch")
+left.set_ylabel("train loss (standardised targets)")
+left.legend(fontsize="small")
+plot_gradient_norms(models["sgd, clip_norm=1"], ax=right)
+right.set_title("sgd, clip_norm=1")
+plt.show()

@@ -21,14 +21,18 @@ number and would underflow to exactly zero.
 # so only a gradient that reaches step 0 can teach the model anything.
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from sksequence import RNNClassifier
-from sksequence.diagnostics import gradient_flow
+from sksequence.diagnostics import gradient_flow, plot_gradient_flow
 
 torch.set_num_threads(1)
 start = time.perf_counter()
+# The documentation build sets SKSEQUENCE_EXAMPLE_SIZE=small; this example is
+# quick enough to run at one size.
+print("size: full (this example has no smaller variant)")
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 200, 1)).astype(np.float32)
@@ -118,22 +122,8 @@ print(f"\nran in {time.perf_counter() - start:.1f} s")
 # One panel per initialisation, the gradient norm by time step on a log
 # scale. A straight line is exponential decay; its slope is the per-step
 # shrinkage above.
-try:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-except ImportError:  # matplotlib is optional
-    plt = None
-
-if plt is not None:
-    from sksequence.diagnostics import plot_gradient_flow
-
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharey=True, layout="constrained")
-    for ax, init in zip(axes, INITS, strict=True):
-        plot_gradient_flow({cell: flows[cell, init] for cell in CELLS}, ax=ax)
-        ax.set_title(f'init="{init}"')
-    if __name__ == "__main__":
-        from pathlib import Path
-
-        fig.savefig(Path(__file__).with_name("vanishing_gradients.png"), dpi=100)
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharey=True, layout="constrained")
+for ax, init in zip(axes, INITS, strict=True):
+    plot_gradient_flow({cell: flows[cell, init] for cell in CELLS}, ax=ax)
+    ax.set_title(f'init="{init}"')
+plt.show()
