@@ -39,6 +39,7 @@ small run (the documentation's) trains only the first seed.
 """
 
 # %%
+import logging
 import os
 import time
 
@@ -51,6 +52,8 @@ from skorch.callbacks import Callback
 
 from sksequence import RNNClassifier, TextTokenizer
 from sksequence.embeddings import PretrainedEmbeddings
+
+logging.getLogger("gensim").setLevel(logging.WARNING)  # no training log lines
 
 torch.set_num_threads(1)
 script_start = time.perf_counter()
