@@ -3,17 +3,15 @@
 import pickle
 import re
 import string
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import sklearn.utils.estimator_checks as sk_checks
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError, SkipTestWarning
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksequence.text import DEFAULT_TOKEN_PATTERN, TextTokenizer, _tokenize
 
@@ -395,17 +393,9 @@ ESTIMATORS = [TextTokenizer(), TextTokenizer(maxlen=5)]
 
 # sklearn's common checks feed numeric 2-D arrays, so for a string-input
 # transformer (two_d_array=False, like CountVectorizer) check_estimator runs
-# only check_estimator_cloneable and warns that it skips the rest. The
-# data-independent checks are run explicitly below, and the data-dependent
-# ones are rewritten with text in the tests that follow.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", SkipTestWarning)
-    SKLEARN_CHECKS = parametrize_with_checks(ESTIMATORS, expected_failed_checks={})
-
-
-@SKLEARN_CHECKS
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+# only check_estimator_cloneable (in tests/test_common.py) and skips the rest.
+# The data-independent checks are run explicitly below, and the
+# data-dependent ones are rewritten with text in the tests that follow.
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)

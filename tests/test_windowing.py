@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksequence.datasets._airline import load_airline
 from sksequence.windowing import SlidingWindow, make_windows
@@ -346,24 +345,7 @@ def test_sliding_window_rejects_bad_input(X, error, match):
         SlidingWindow(window=2).fit(X)
 
 
-# Only failures that follow from rows being time steps of one series.
-EXPECTED_FAILED_CHECKS = {
-    "check_methods_subset_invariance": (
-        "rows are time steps: a row's window holds the rows before it, so "
-        "transforming a subset changes the history of its rows"
-    ),
-    "check_methods_sample_order_invariance": (
-        "rows are time steps: shuffling them changes every row's history"
-    ),
-    "check_fit1d": "a 1-D input is a univariate series (one feature), not an error",
-}
-
-
-@parametrize_with_checks(
-    [SlidingWindow(window=3)], expected_failed_checks=lambda _: EXPECTED_FAILED_CHECKS
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# scikit-learn's checks for SlidingWindow run in tests/test_common.py.
 
 
 # --------------------------------------------------------------------------
