@@ -205,6 +205,8 @@ class _BaseRNN(BaseEstimator):
         device = _resolve_device(self.device)
         warm = warm and hasattr(self, "net_")
         self._check_per_step_params()
+        if warm:
+            self._warm_config()  # refuse architecture changes before any work
         seqs = self._validate_sequences(X, reset=not warm)
         y_enc, fitted, weight = self._encode(
             seqs, y, warm=warm, classes=classes, sample_weight=sample_weight
@@ -302,6 +304,10 @@ class _BaseRNN(BaseEstimator):
             fitted,
             None if weight is None else _pad_steps(weight, seqs.lengths),
         )
+
+    def _predicts_per_step(self):
+        """Whether the fitted network emits one output per step."""
+        return bool(self._fitted_config().get("per_step", False))
 
     def _check_per_step_params(self):
         if self.per_step and self.pooling != "last":
@@ -806,9 +812,8 @@ def flatten_step_values(y, lengths, what, name):
 
 def _flat_step_weights(sample_weight, lengths, name):
     """Per-sequence weights broadcast to steps, or per-step weights flattened."""
-    per_step = len(sample_weight) and np.ndim(
-        np.asarray(sample_weight[0], dtype=object)
-    )
+    first = next(iter(sample_weight), None)
+    per_step = first is not None and np.ndim(np.asarray(first, dtype=object)) > 0
     if per_step:
         return flatten_step_values(
             sample_weight, lengths, "sample_weight", name

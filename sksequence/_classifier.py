@@ -8,6 +8,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseRNN, _check_weights, split_steps
 from ._losses import StepCrossEntropyLoss
@@ -360,7 +361,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
     def predict(self, X):
         """Most probable class of each sequence (of each step, per step)."""
         proba = self.predict_proba(X)
-        if self.per_step and proba.dtype == object:
+        if self._predicts_per_step():
             return split_steps(
                 self.classes_[np.concatenate(proba).argmax(axis=1)],
                 np.array([len(p) for p in proba]),
@@ -380,7 +381,8 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         -------
         score : float
         """
-        if not self.per_step:
+        check_is_fitted(self, "net_")
+        if not self._predicts_per_step():
             return super().score(X, y, sample_weight=sample_weight)
         from .scoring import per_step_score
 

@@ -348,7 +348,8 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         -------
         score : float
         """
-        if not self.per_step:
+        check_is_fitted(self, "net_")
+        if not self._predicts_per_step():
             return super().score(X, y, sample_weight=sample_weight)
         from .scoring import per_step_score
 

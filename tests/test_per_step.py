@@ -228,3 +228,14 @@ def test_per_step_sample_weight_must_match(tagging):
     X, y = tagging
     with pytest.raises(ValueError, match="sample_weight has 3 values for 24 sequences"):
         RNNClassifier(**TINY).fit(X, y, sample_weight=[1.0, 2.0, 3.0])
+
+
+def test_fitted_mode_wins_over_a_changed_parameter(tagging):
+    X, y = tagging
+    clf = RNNClassifier(**TINY).fit(X, y)
+    clf.set_params(per_step=False)
+    predictions = clf.predict(X)  # still one array per sequence
+    assert predictions.dtype == object and len(predictions[0]) == len(X[0])
+    assert 0 <= clf.score(X, y) <= 1
+    with pytest.raises(ValueError, match=r"per_step: True -> False"):
+        clf.set_params(warm_start=True).fit(X, y)
