@@ -205,14 +205,14 @@ class _BaseRNN(BaseEstimator):
         device = _resolve_device(self.device)
         warm = warm and hasattr(self, "net_")
         self._check_per_step_params()
-        if warm:
-            self._warm_config()  # refuse architecture changes before any work
+        # Architecture changes are refused before any work on the data.
+        config = self._warm_config() if warm else None
         seqs = self._validate_sequences(X, reset=not warm)
         y_enc, fitted, weight = self._encode(
             seqs, y, warm=warm, classes=classes, sample_weight=sample_weight
         )
         if warm:
-            config = self._warm_config(self._head_units(fitted))
+            _check_head_units(config, self._head_units(fitted))
         else:
             config = self._module_config(seqs, self._head_units(fitted))
         dataset = SequenceDataset(
@@ -589,15 +589,9 @@ class _BaseRNN(BaseEstimator):
             config = self._legacy_config()
         return config
 
-    def _warm_config(self, head_units=None):
+    def _warm_config(self):
         """The fitted module's arguments; refuse parameters that changed them."""
         config = self._fitted_config()
-        if head_units is not None and head_units != config["n_outputs"]:
-            raise ValueError(
-                f"warm_start=True continues training the fitted network, but it has "
-                f"{config['n_outputs']} output units and the targets and parameters "
-                f"now need {head_units}. Set warm_start=False to train a new network."
-            )
         defaults = {"per_step": False, "static_input": "head"}
         if bool(self.freeze_embedding) != bool(config.get("freeze_embedding", False)):
             if config["vocab_size"] is not None:
@@ -754,6 +748,16 @@ class _BaseRNN(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _check_head_units(config, head_units):
+    """Refuse a warm start whose targets need another number of output units."""
+    if head_units != config["n_outputs"]:
+        raise ValueError(
+            f"warm_start=True continues training the fitted network, but it has "
+            f"{config['n_outputs']} output units and the targets and parameters "
+            f"now need {head_units}. Set warm_start=False to train a new network."
+        )
 
 
 def _check_n_samples(seqs, y, name):

@@ -231,11 +231,12 @@ class LossMonitor(Callback):
     def on_epoch_begin(self, net, **kwargs):
         self._batch = 0
 
-    def on_batch_end(self, net, training, loss=None, **kwargs):
-        if not training or loss is None:
+    def on_batch_end(self, net, training, loss_value=None, **kwargs):
+        # loss_value: the batch loss SequenceNet already read as a float.
+        if not training or loss_value is None:
             return
         self._batch += 1
-        value = loss.item()
+        value = loss_value
         if self._reference is None:
             self._reference = max(value, 1.0) if math.isfinite(value) else 1.0
             return

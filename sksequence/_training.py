@@ -274,9 +274,17 @@ class SequenceNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            self.history.record_batch(prefix + "_loss", step["loss"].item())
+            # Read once: callbacks get the float as loss_value (no second sync).
+            loss_value = step["loss"].item()
+            self.history.record_batch(prefix + "_loss", loss_value)
             self.history.record_batch(prefix + "_batch_size", len(batch[0]["lengths"]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
+            self.notify(
+                "on_batch_end",
+                batch=batch,
+                training=training,
+                loss_value=loss_value,
+                **step,
+            )
             batch_count += 1
         self.history.record(prefix + "_batch_count", batch_count)
 
