@@ -118,6 +118,18 @@ def mase_of(task, forecasts):
     return float(np.mean(scores))
 
 
+def coverage_of(task, intervals):
+    """intervals: {origin: {sid: array(h, 2)}} -> share of test values inside."""
+    h = task["horizon"]
+    parts = series_arrays(task)
+    hits = []
+    for origin, per_series in intervals.items():
+        for sid, bounds in per_series.items():
+            truth = parts[sid]["y"].to_numpy()[origin : origin + h]
+            hits.append((truth >= bounds[:h, 0]) & (truth <= bounds[:h, 1]))
+    return float(np.mean(hits))
+
+
 def steps_per_epoch(task):
     parts = series_arrays(task)
     train_end = origins(task)[0]
@@ -181,6 +193,11 @@ def _run_sksequence_like(task, model):
     model.fit(long[long["t"] < first])
     fit_time = time.perf_counter() - start
     forecasts = {}
+    # Calibrated intervals, where the model has them (RNNForecaster).
+    calibrated = bool(getattr(model, "n_calibration_origins_", 0)) or (
+        getattr(model, "quantiles_", None) is not None
+    )
+    intervals = {0.8: {}, 0.95: {}} if calibrated else {}
     for origin in origins(task):
         history = long[long["t"] < origin]
         future = None
@@ -191,7 +208,13 @@ def _run_sksequence_like(task, model):
         forecasts[origin] = {
             sid: part["y"].to_numpy() for sid, part in out.groupby("id", sort=False)
         }
-    return forecasts, fit_time
+        for level, store in intervals.items():
+            bounds = model.predict_interval(history, future=future, coverage=level)
+            store[origin] = {
+                sid: part[["lower", "upper"]].to_numpy()
+                for sid, part in bounds.groupby("id", sort=False)
+            }
+    return forecasts, fit_time, intervals
 
 
 def _darts_lists(task, end):
@@ -263,7 +286,7 @@ def run_darts(task, seed, *, kind="block", covariates=False):
         forecasts[origin] = {
             sid: p.values()[:, 0] for sid, p in zip(ids, preds, strict=True)
         }
-    return forecasts, fit_time
+    return forecasts, fit_time, {}
 
 
 def run_neuralforecast(task, seed, *, covariates=True):
@@ -310,7 +333,7 @@ def run_neuralforecast(task, seed, *, covariates=True):
             sid: part["LSTM"].to_numpy()
             for sid, part in out.groupby("unique_id", sort=False)
         }
-    return forecasts, fit_time
+    return forecasts, fit_time, {}
 
 
 def run_autoets(task, seed):
@@ -330,7 +353,7 @@ def run_autoets(task, seed):
             sid: part["AutoETS"].to_numpy()
             for sid, part in out.groupby("unique_id", sort=False)
         }
-    return forecasts, fit_time / len(origins(task))
+    return forecasts, fit_time / len(origins(task)), {}
 
 
 SYSTEMS = {
@@ -397,23 +420,33 @@ def main():
             f"LSTM {HIDDEN}, ~{STEPS} steps, seeds {args.seeds}\n",
             flush=True,
         )
-        print("| system | MASE (median) | MASE per seed | fit time (s, median) |")
-        print("|---|---:|---|---:|", flush=True)
+        print(
+            "| system | MASE (median) | MASE per seed | fit time (s, median) "
+            "| coverage 80% / 95% (median) |"
+        )
+        print("|---|---:|---|---:|---:|", flush=True)
         for system in args.systems:
             if system in COVARIATE_SYSTEMS and not task["future"]:
                 continue
             if system == "AutoETS" and task["season"] > 24:
                 continue  # statsforecast's ETS allows seasons up to 24
             seeds = 1 if system in DETERMINISTIC else args.seeds
-            scores, times = [], []
+            scores, times, covered = [], [], {0.8: [], 0.95: []}
             for seed in range(seeds):
-                forecasts, fit_time = SYSTEMS[system](task, seed)
+                forecasts, fit_time, intervals = SYSTEMS[system](task, seed)
                 scores.append(mase_of(task, forecasts))
                 times.append(fit_time)
+                for level, bounds in intervals.items():
+                    covered[level].append(coverage_of(task, bounds))
+            cover = "-"
+            if covered[0.8]:
+                cover = " / ".join(
+                    f"{statistics.median(covered[level]):.2f}" for level in covered
+                )
             print(
                 f"| {system} | {statistics.median(scores):.3f} | "
                 f"{', '.join(f'{s:.3f}' for s in scores)} | "
-                f"{statistics.median(times):.1f} |",
+                f"{statistics.median(times):.1f} | {cover} |",
                 flush=True,
             )
 

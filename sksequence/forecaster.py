@@ -14,13 +14,14 @@ clone of an :class:`~sksequence.RNNRegressor` (no second training loop).
 This module does not import torch; the regressor is imported on first fit.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ._calibration import calibration_origins, conformal_quantile, held_out_tail
 from ._panel import (
     Layout,
     Series,
@@ -89,8 +90,16 @@ class _BaseForecaster(BaseEstimator):
                     "horizon, or drop the series from training (it can still be "
                     "forecast from its history later)."
                 )
-        self._fit_panel(panel)
-        self._store_history(panel)
+        # Fitted on a fresh copy and committed at the end: a fit that fails
+        # or is interrupted leaves a previously fitted forecaster as it was.
+        work = clone(self)
+        unfitted = set(vars(work))
+        work._store_history(panel)
+        work._fit_panel(panel)
+        # Every fit sets the same attributes, so the old ones are all replaced.
+        vars(self).update(
+            {name: value for name, value in vars(work).items() if name not in unfitted}
+        )
         return self
 
     def predict(self, X=None, future=None):
@@ -466,6 +475,18 @@ class RNNForecaster(_BaseForecaster):
         its step's covariates directly, as an MLP decoder would); ``"both"``
         does both (the best on elecdemand: MASE 0.59 against 0.64 and 0.89).
         The history steps carry them in every case.
+    calibration : {"auto", "conformal"} or None, default="auto"
+        Calibrate the forecast intervals on the latest training windows,
+        which the network never trains on (split conformal): quantile levels
+        are shifted per forecast step so that each covers its level there,
+        and a point forecaster gets :meth:`predict_interval` for any
+        coverage from its errors there (for both strategies). ``"auto"``
+        calibrates on the regressor's early-stopping tail when it stops
+        early (no data lost), and not otherwise; ``"conformal"`` holds a tail
+        of ``regressor.validation_fraction`` of the windows out of training
+        when the regressor does not; ``None`` never calibrates (quantiles
+        are the network's own). In every case training windows whose targets
+        reach into the held-out tail are left out of training.
     id_column, time_column, target_column : str or None, default=None
         Columns of the DataFrame ``X``: the series id (a long panel; then
         ``time_column`` is required), the time stamps (numbers or dates;
@@ -484,6 +505,13 @@ class RNNForecaster(_BaseForecaster):
         Per-series standardisation of the (transformed) target.
     n_windows_ : int
         Training windows cut from all series.
+    n_calibration_origins_ : int
+        Forecast origins the intervals were calibrated on (0: none).
+    calibration_errors_ : ndarray of shape (n_calibration_origins_, horizon) \
+            or None
+        A point forecaster's errors at those origins, in scaled units.
+    quantile_offsets_ : ndarray of shape (horizon, n_quantiles) or None
+        The shift of each quantile level, per step, in scaled units.
 
     See Also
     --------
@@ -516,6 +544,7 @@ class RNNForecaster(_BaseForecaster):
         "id_feature": ["boolean"],
         "quantiles": [None, "array-like"],
         "future_input": [StrOptions({"steps", "head", "both"})],
+        "calibration": [None, StrOptions({"auto", "conformal"})],
     }
 
     def __init__(
@@ -534,6 +563,7 @@ class RNNForecaster(_BaseForecaster):
         id_feature=False,
         quantiles=None,
         future_input="both",
+        calibration="auto",
         id_column=None,
         time_column=None,
         target_column=None,
@@ -551,6 +581,7 @@ class RNNForecaster(_BaseForecaster):
         self.id_feature = id_feature
         self.quantiles = quantiles
         self.future_input = future_input
+        self.calibration = calibration
         self.id_column = id_column
         self.time_column = time_column
         self.target_column = target_column
@@ -588,9 +619,9 @@ class RNNForecaster(_BaseForecaster):
         ndarray of shape (horizon, 2) or DataFrame
             Lower and upper bounds (columns ``"lower"``, ``"upper"``).
         """
+        _check_coverage(coverage)
         panel, futures = self._inputs(X, future)
-        columns = self._interval_columns(coverage)
-        values = self._forecast(panel, futures, "quantiles")[..., columns]
+        values = self._forecast(panel, futures, ("interval", coverage))
         return self._format(panel, values, ["lower", "upper"])
 
     # -- hooks ----------------------------------------------------------------
@@ -640,26 +671,109 @@ class RNNForecaster(_BaseForecaster):
                 _check_positive(series)
         self._fit_scaling(panel)
         steps = 1 if self.strategy == "recursive" else self.horizon
-        blocks, targets, stamps, statics = [], [], [], []
+        blocks, targets, stamps, ends, statics, where = [], [], [], [], [], []
         for i, series in enumerate(panel):
             X, y, origins, static = self._windows(series, i, steps)
             blocks.append(X)
             targets.append(y)
             statics.append(static)
             stamps.append(series.times[origins])
+            ends.append(series.times[origins + steps - 1])
+            where.append(np.column_stack([np.full(len(origins), i), origins]))
         # Windows of all series in time order (stable: series order breaks
         # ties), so that a validation tail is the latest period of every series.
-        order = np.argsort(_sortable(np.concatenate(stamps)), kind="stable")
+        stamps = _sortable(np.concatenate(stamps))
+        order = np.argsort(stamps, kind="stable")
         X = np.concatenate(blocks)[order].astype(np.float32)
         static = np.concatenate(statics)[order]
         y = np.concatenate(targets)[order]
         regressor = self._new_regressor()
-        regressor.fit(_network_input(X, static), y)
+        n_train, tail = self._hold_out(
+            regressor, stamps[order], _sortable(np.concatenate(ends))[order]
+        )
+        regressor.fit(_network_input(X[:n_train], static[:n_train]), y[:n_train])
         self.regressor_ = regressor
         self.quantiles_ = getattr(regressor, "quantiles_", None)
         self.n_windows_ = len(X)
         self.n_features_ = int(X.shape[2])
         self.n_static_features_ = int(static.shape[1])
+        self._calibrate(
+            panel, None if tail is None else np.concatenate(where)[order][tail]
+        )
+
+    def _hold_out(self, regressor, stamps, ends):
+        """Windows to train on (a prefix) and the calibration tail (or None).
+
+        The tail is the regressor's early-stopping tail when it stops early
+        (its ``validation_gap`` is raised so that no training target reaches
+        into the tail); with ``calibration="conformal"`` and no early
+        stopping, a tail of ``validation_fraction`` held out here.
+        """
+        params = regressor.get_params(deep=False)
+        stops = bool(params.get("early_stopping", False))
+        if not stops and self.calibration != "conformal":
+            return len(stamps), None
+        fraction = params.get("validation_fraction", 0.1)
+        first, gap = held_out_tail(stamps, ends, fraction)
+        gap = max(gap, int(params.get("validation_gap", 0)))
+        if first - gap < 1:
+            raise ValueError(
+                f"RNNForecaster: {len(stamps)} training windows leave none to "
+                f"train on before the held-out tail ({len(stamps) - first} "
+                f"windows, validation_fraction={fraction}) and the {gap} windows "
+                "whose targets reach into it. Pass longer series, a smaller "
+                "regressor__validation_fraction or a shorter horizon, or set "
+                "calibration=None and regressor__early_stopping=False."
+            )
+        tail = slice(first, len(stamps)) if self.calibration else None
+        if stops:
+            regressor.set_params(validation_gap=gap)
+            return len(stamps), tail
+        return first - gap, tail
+
+    def _calibrate(self, panel, positions):
+        """Forecast from held-out origins; keep the errors (scaled units)."""
+        self.calibration_errors_ = None
+        self.quantile_offsets_ = None
+        self.n_calibration_origins_ = 0
+        if positions is None:
+            return
+        h = self.horizon
+        lengths = np.array([len(s.target) for s in panel])
+        positions = calibration_origins(positions, lengths, h)
+        if not len(positions):
+            if self.calibration == "conformal":
+                raise ValueError(
+                    "RNNForecaster: calibration='conformal' found no held-out "
+                    f"origin with all horizon={h} steps observed. Pass longer "
+                    "series or a larger regressor__validation_fraction."
+                )
+            return
+        keep = self._min_history()
+        histories = [panel[i].head(o).tail(keep) for i, o in positions]
+        futures = [panel[i].future[o : o + h] for i, o in positions]
+        truth = np.array([panel[i].target[o : o + h] for i, o in positions])
+        kind = "point" if self.quantiles_ is None else "quantiles"
+        pred = self._forecast(histories, futures, kind)
+        scales = np.array([self._series_stats(s)[1] for s in histories])
+        if kind == "point":
+            errors = self._transformed(truth) - self._transformed(pred)
+            self.calibration_errors_ = errors / scales[:, None]
+        else:
+            errors = self._transformed(truth)[..., None] - self._transformed(pred)
+            errors = errors / scales[:, None, None]
+            self.quantile_offsets_ = np.stack(
+                [
+                    conformal_quantile(errors[..., k], level)
+                    for k, level in enumerate(self.quantiles_)
+                ],
+                axis=-1,
+            )
+        self.n_calibration_origins_ = len(positions)
+
+    def _transformed(self, values):
+        """Levels -> the modelled level (their log with ``log=True``)."""
+        return np.log(values) if self.log else np.asarray(values, np.float64)
 
     def _new_regressor(self):
         if self.regressor is None:
@@ -765,7 +879,10 @@ class RNNForecaster(_BaseForecaster):
         return X, y, origins, static
 
     def _forecast(self, panel, futures, kind):
+        """Levels of the point forecast, the quantiles or ("interval", c)."""
         check_is_fitted(self, "regressor_")
+        if isinstance(kind, tuple):
+            return self._forecast_interval(panel, futures, kind[1])
         if kind != "point":
             self._check_quantile_model()
         if self.strategy == "recursive":
@@ -782,12 +899,51 @@ class RNNForecaster(_BaseForecaster):
                 )
             )
         )
-        if kind == "point":
+        offsets = getattr(self, "quantile_offsets_", None)
+        if kind == "point" and offsets is None:
             raw = self.regressor_.predict(X).reshape(len(panel), self.horizon)
-        else:
-            raw = self.regressor_.predict_quantiles(X)
-            raw = raw.reshape(len(panel), self.horizon, -1)
+            return self._invert(panel, raw)
+        raw = self.regressor_.predict_quantiles(X)
+        raw = raw.reshape(len(panel), self.horizon, -1)
+        if offsets is not None:
+            # Shifted per level and step; sorted again, so they never cross.
+            raw = np.sort(raw + offsets[None], axis=-1)
+        if kind == "point":
+            raw = raw[..., int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
         return self._invert(panel, raw)
+
+    def _forecast_interval(self, panel, futures, coverage):
+        """(n_series, horizon, 2) bounds: trained levels or calibrated errors."""
+        _check_coverage(coverage)
+        if self.quantiles_ is not None:
+            columns = self._interval_columns(coverage)
+            return self._forecast(panel, futures, "quantiles")[..., columns]
+        errors = getattr(self, "calibration_errors_", None)
+        if errors is None:
+            raise ValueError(
+                "RNNForecaster was fitted without intervals: train quantiles "
+                "(quantiles=(0.1, 0.5, 0.9), strategy='direct'), or calibrate a "
+                "point forecaster on held-out windows (regressor__early_stopping="
+                "True, or calibration='conformal'), and fit again."
+            )
+        if self.horizon > errors.shape[1]:
+            raise ValueError(
+                f"The intervals were calibrated for horizon={errors.shape[1]}, "
+                f"but horizon is now {self.horizon}. Fit again with the longer "
+                "horizon to calibrate its steps."
+            )
+        errors = errors[:, : self.horizon]
+        point = self._transformed(self._forecast(panel, futures, "point"))
+        scales = np.array([self._series_stats(s)[1] for s in panel])
+        spread = np.stack(
+            [
+                conformal_quantile(errors, (1 - coverage) / 2),
+                conformal_quantile(errors, (1 + coverage) / 2),
+            ],
+            axis=-1,
+        )
+        bounds = point[..., None] + scales[:, None, None] * spread[None]
+        return np.exp(bounds) if self.log else bounds
 
     def _forecast_recursive(self, panel, futures):
         paths = list(panel)
@@ -836,8 +992,6 @@ class RNNForecaster(_BaseForecaster):
 
     def _interval_columns(self, coverage):
         self._check_quantile_model()
-        if not 0 < coverage < 1:
-            raise ValueError(f"coverage must be in (0, 1), got {coverage}.")
         columns = []
         for level in ((1 - coverage) / 2, (1 + coverage) / 2):
             match = np.flatnonzero(np.isclose(self.quantiles_, level))
@@ -850,6 +1004,13 @@ class RNNForecaster(_BaseForecaster):
                 )
             columns.append(int(match[0]))
         return columns
+
+
+def _check_coverage(coverage):
+    if not (isinstance(coverage, Real) and 0 < coverage < 1):
+        raise ValueError(
+            f"coverage must be a number in (0, 1), such as 0.8, got {coverage!r}."
+        )
 
 
 def _network_input(windows, static):

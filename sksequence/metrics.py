@@ -134,12 +134,13 @@ class _ForecastScorer:
         self.kwargs = kwargs
 
     def __call__(self, estimator, X, y=None, **kwargs):
-        if self.name in ("pinball", "coverage"):
+        if self.name == "pinball":
             truth, pred, _ = estimator._holdout(X, "quantiles")
-            if self.name == "pinball":
-                return -pinball(truth, pred, estimator.quantiles_)
-            lower, upper = estimator._interval_columns(self.kwargs["coverage"])
-            return coverage(truth, pred[..., lower], pred[..., upper])
+            return -pinball(truth, pred, estimator.quantiles_)
+        if self.name == "coverage":
+            kind = ("interval", self.kwargs["coverage"])
+            truth, pred, _ = estimator._holdout(X, kind)
+            return coverage(truth, pred[..., 0], pred[..., 1])
         truth, pred, histories = estimator._holdout(X)
         if self.name == "mase":
             return -mase(truth, pred, histories, **self.kwargs)
