@@ -45,6 +45,10 @@ SKS_DIFFERENCE = "season"
 SKS_FUTURE_INPUT = "both"
 BATCH = 32
 LR = 1e-3
+# The learning-rate schedule of every network ("constant", or "cosine":
+# annealed from LR to 0 over the training, per epoch for sksequence and
+# darts, per step for neuralforecast).
+SCHEDULE = "constant"
 
 
 # -- data -----------------------------------------------------------------------
@@ -171,6 +175,7 @@ def run_sksequence(task, seed, *, strategy="direct", covariates=True):
         regressor=RNNRegressor(
             hidden_size=HIDDEN,
             lr=LR,
+            lr_schedule=SCHEDULE,
             batch_size=BATCH,
             max_epochs=epochs,
             early_stopping=True,
@@ -264,6 +269,7 @@ def run_darts(task, seed, *, kind="block", covariates=False):
     if kind == "block":
         n_samples = sum(max(len(s) - w - h + 1, 0) for s in train)
         epochs = max(round(STEPS / max(n_samples // BATCH, 1)), 1)
+        common.update(_darts_schedule(epochs))
         model = BlockRNNModel(
             input_chunk_length=w, output_chunk_length=h, n_epochs=epochs, **common
         )
@@ -271,6 +277,7 @@ def run_darts(task, seed, *, kind="block", covariates=False):
     else:
         n_samples = sum(max(len(s) - w, 0) for s in train)
         epochs = max(round(STEPS / max(n_samples // BATCH, 1)), 1)
+        common.update(_darts_schedule(epochs))
         model = RNNModel(
             input_chunk_length=w, training_length=w + h, n_epochs=epochs, **common
         )
@@ -289,6 +296,15 @@ def run_darts(task, seed, *, kind="block", covariates=False):
     return forecasts, fit_time, {}
 
 
+def _darts_schedule(epochs):
+    if SCHEDULE == "constant":
+        return {}
+    return {
+        "lr_scheduler_cls": torch.optim.lr_scheduler.CosineAnnealingLR,
+        "lr_scheduler_kwargs": {"T_max": epochs},
+    }
+
+
 def run_neuralforecast(task, seed, *, covariates=True):
     from neuralforecast import NeuralForecast
     from neuralforecast.models import LSTM
@@ -297,6 +313,12 @@ def run_neuralforecast(task, seed, *, covariates=True):
     long = task["long"].rename(columns={"id": "unique_id", "t": "ds"})
     first = origins(task)[0]
     future = task["future"] if covariates else []
+    schedule = {}
+    if SCHEDULE == "cosine":
+        schedule = {
+            "lr_scheduler": torch.optim.lr_scheduler.CosineAnnealingLR,
+            "lr_scheduler_kwargs": {"T_max": STEPS},
+        }
     model = LSTM(
         h=h,
         input_size=w,
@@ -315,6 +337,7 @@ def run_neuralforecast(task, seed, *, covariates=True):
         enable_model_summary=False,
         logger=False,
         enable_checkpointing=False,
+        **schedule,
     )
     nf = NeuralForecast(models=[model], freq=1)
     columns = ["unique_id", "ds", "y", *future]
@@ -380,7 +403,7 @@ COVARIATE_SYSTEMS = {name for name in SYSTEMS if "covariates" in name}
 
 
 def main():
-    global STEPS, SKS_DIFFERENCE, SKS_FUTURE_INPUT
+    global STEPS, SKS_DIFFERENCE, SKS_FUTURE_INPUT, SCHEDULE, LR
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["visnights", "elecdemand"])
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS))
@@ -392,7 +415,15 @@ def main():
     parser.add_argument(
         "--sks-future-input", choices=["steps", "head", "both"], default="both"
     )
+    parser.add_argument(
+        "--schedule",
+        choices=["constant", "cosine"],
+        default="constant",
+        help="learning-rate schedule of every network",
+    )
+    parser.add_argument("--lr", type=float, default=LR, help="(peak) learning rate")
     args = parser.parse_args()
+    SCHEDULE, LR = args.schedule, args.lr
     SKS_DIFFERENCE = args.sks_difference
     SKS_FUTURE_INPUT = args.sks_future_input
     if args.quick:
@@ -417,7 +448,8 @@ def main():
         print(
             f"\n### {name}: horizon {task['horizon']}, window {task['window']}, "
             f"{task['long']['id'].nunique()} series, {task['n_origins']} origin(s), "
-            f"LSTM {HIDDEN}, ~{STEPS} steps, seeds {args.seeds}\n",
+            f"LSTM {HIDDEN}, ~{STEPS} steps, lr {LR:g} {SCHEDULE}, "
+            f"seeds {args.seeds}\n",
             flush=True,
         )
         print(

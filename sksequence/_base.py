@@ -82,6 +82,7 @@ ARCHITECTURE = (
     "pooling",
     "per_step",
     "static_input",
+    "head_layers",
 )
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 LR_SCHEDULES = ("constant", "plateau", "cosine", "onecycle")
@@ -110,6 +111,7 @@ class _BaseRNN(BaseEstimator):
         "pooling": [StrOptions(set(POOLINGS))],
         "per_step": ["boolean"],
         "static_input": [StrOptions(set(STATIC_INPUTS))],
+        "head_layers": [list, tuple],
         "static_columns": [None, "array-like"],
         "init": [StrOptions(set(INITS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
@@ -353,6 +355,7 @@ class _BaseRNN(BaseEstimator):
             "n_static": 0 if seqs.static is None else int(seqs.static.shape[1]),
             "static_input": self.static_input,
             "per_step": bool(self.per_step),
+            "head_layers": _check_head_layers(self.head_layers),
             "freeze_embedding": bool(self.freeze_embedding) and seqs.is_tokens,
         }
 
@@ -592,7 +595,7 @@ class _BaseRNN(BaseEstimator):
     def _warm_config(self):
         """The fitted module's arguments; refuse parameters that changed them."""
         config = self._fitted_config()
-        defaults = {"per_step": False, "static_input": "head"}
+        defaults = {"per_step": False, "static_input": "head", "head_layers": ()}
         if bool(self.freeze_embedding) != bool(config.get("freeze_embedding", False)):
             if config["vocab_size"] is not None:
                 raise ValueError(
@@ -605,7 +608,8 @@ class _BaseRNN(BaseEstimator):
         changed = [
             f"{key}: {config.get(key, defaults.get(key))!r} -> {getattr(self, key)!r}"
             for key in ARCHITECTURE
-            if getattr(self, key) != config.get(key, defaults.get(key))
+            if _architecture_value(key, getattr(self, key))
+            != _architecture_value(key, config.get(key, defaults.get(key)))
             and not (key == "static_input" and not config.get("n_static"))
         ]
         embedding_dim = self.embedding_dim
@@ -689,7 +693,7 @@ class _BaseRNN(BaseEstimator):
         module = self.net_.module_
         module.eval()
         per_step = getattr(module, "per_step", False)
-        units = module.head.out_features
+        units = module.n_outputs
         # Sorting by length lets every batch stop at its own longest sequence.
         order = np.argsort(seqs.lengths, kind="stable")
         if per_step:
@@ -748,6 +752,28 @@ class _BaseRNN(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _check_head_layers(head_layers):
+    """``head_layers`` as a tuple of positive ints, or a clear error."""
+    sizes = tuple(head_layers)
+    if not all(
+        isinstance(size, Integral) and not isinstance(size, bool) and size > 0
+        for size in sizes
+    ):
+        raise ValueError(
+            "head_layers must hold positive ints, the sizes of the hidden layers "
+            f"between the recurrent summary and the output, such as (64,); got "
+            f"{head_layers!r}. Use () for a single linear output layer."
+        )
+    return tuple(int(size) for size in sizes)
+
+
+def _architecture_value(key, value):
+    """A parameter as compared for warm starts (sequences as int tuples)."""
+    if key == "head_layers":
+        return tuple(int(size) for size in value)
+    return value
 
 
 def _check_head_units(config, head_units):

@@ -52,6 +52,10 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         sequence's true last step, the mean or max over its valid steps, or
         an attention-weighted mean (a learned score per step, softmax over
         the valid steps; see :meth:`attention_weights`).
+    head_layers : tuple of int, default=()
+        Hidden sizes of ReLU layers between the sequence summary (with the
+        static features) and the output layer, as Dense layers after a
+        Keras RNN: ``(64,)`` adds one. ``()`` keeps one linear output layer.
     per_step : bool, default=False
         One output per time step (sequence labelling, per-step regression)
         instead of one per sequence. ``y`` then holds per-step targets: a
@@ -219,6 +223,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         embedding_weights=None,
         freeze_embedding=False,
         pooling="last",
+        head_layers=(),
         per_step=False,
         static_input="head",
         static_columns=None,
@@ -253,6 +258,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         self.embedding_weights = embedding_weights
         self.freeze_embedding = freeze_embedding
         self.pooling = pooling
+        self.head_layers = head_layers
         self.per_step = per_step
         self.static_input = static_input
         self.static_columns = static_columns

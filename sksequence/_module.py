@@ -34,14 +34,14 @@ _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 class RNNModule(nn.Module):
-    """Embedding (optional) -> stacked recurrent cells -> pooling -> linear head.
+    """Embedding (optional) -> stacked recurrent cells -> pooling -> head.
 
     Parameters
     ----------
     n_inputs : int
         Features per time step (ignored when ``vocab_size`` is given).
     n_outputs : int
-        Size of the linear head's output.
+        Size of the head's output.
     cell : {"rnn", "lstm", "gru"}, default="lstm"
         Recurrent cell: Elman ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU``.
     hidden_size : int, default=32
@@ -79,6 +79,9 @@ class RNNModule(nn.Module):
     freeze_embedding : bool, default=False
         Keep the embedding weights fixed in training (``requires_grad``
         off), e.g. for pretrained word vectors.
+    head_layers : tuple of int, default=()
+        Hidden sizes of ReLU layers between the summary (with the static
+        features) and the output layer; ``()`` is a single linear layer.
 
     Examples
     --------
@@ -111,6 +114,7 @@ class RNNModule(nn.Module):
         static_input="head",
         per_step=False,
         freeze_embedding=False,
+        head_layers=(),
     ):
         super().__init__()
         _check_choice("cell", cell, tuple(CELLS))
@@ -129,6 +133,7 @@ class RNNModule(nn.Module):
         self.bidirectional = bidirectional
         self.per_step = per_step
         self.n_static = int(n_static)
+        self.n_outputs = int(n_outputs)
         self.static_input = static_input
         self.embedding = None
         if vocab_size is not None:
@@ -167,7 +172,7 @@ class RNNModule(nn.Module):
                 self.n_static, num_layers * directions * hidden_size
             )
         self._shape = (num_layers, 2 if bidirectional else 1, hidden_size)
-        self.head = nn.Linear(head_inputs, n_outputs)
+        self.head = _head(head_inputs, n_outputs, head_layers)
         init_weights(self, init)
         if self.embedding is not None and freeze_embedding:
             self.embedding.weight.requires_grad_(False)
@@ -323,6 +328,17 @@ def _attend(score_layer, outputs, lengths):
     valid = steps[None, :] < lengths[:, None]
     weights = torch.softmax(scores.masked_fill(~valid, -math.inf), dim=1)
     return (weights[:, :, None] * outputs).sum(dim=1), weights
+
+
+def _head(n_inputs, n_outputs, hidden_sizes):
+    """One linear layer, or ReLU layers of ``hidden_sizes`` then a linear one."""
+    if not hidden_sizes:
+        return nn.Linear(n_inputs, n_outputs)
+    layers = []
+    for size in hidden_sizes:
+        layers += [nn.Linear(n_inputs, int(size)), nn.ReLU()]
+        n_inputs = int(size)
+    return nn.Sequential(*layers, nn.Linear(n_inputs, n_outputs))
 
 
 def init_weights(module, init):

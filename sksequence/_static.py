@@ -72,7 +72,7 @@ def split_static(X, name, static_columns=None):
     if not any(is_sequence):
         return X, None, None
     for column, (values, flag) in enumerate(zip(cells, is_sequence, strict=True)):
-        if not flag and any(_is_array_like(v) for v in values):
+        if not flag and not _is_numeric(values) and any(map(_is_array_like, values)):
             raise ValueError(
                 f"Column {names[column]!r} of X mixes sequences and scalars. In a "
                 "table of sequences every cell of a sequence column holds an "
@@ -135,7 +135,7 @@ def _split_wide(X, name, static_columns):
         ) from None
     static = np.column_stack(
         [
-            _static_column(list(numeric[:, c]), n, name)
+            _static_column(numeric[:, c], n, name)
             for c, n in zip(positions, names, strict=True)
         ]
     ).astype(np.float32)
@@ -146,10 +146,15 @@ def _as_table(X):
     """``(columns as lists of cells, column names)`` for a 2-D table, else None."""
     if hasattr(X, "columns") and hasattr(X, "iloc"):
         names = [str(c) if not isinstance(c, str) else c for c in X.columns]
-        return [list(X.iloc[:, i]) for i in range(X.shape[1])], names
+        return [X.iloc[:, i].to_numpy() for i in range(X.shape[1])], names
     if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2:
-        return [list(X[:, i]) for i in range(X.shape[1])], list(range(X.shape[1]))
+        return [X[:, i] for i in range(X.shape[1])], list(range(X.shape[1]))
     return None
+
+
+def _is_numeric(values):
+    """A column of plain numbers (no cell can hold a sequence): checked at once."""
+    return isinstance(values, np.ndarray) and values.dtype.kind in "biuf"
 
 
 def _is_array_like(value):
@@ -157,6 +162,8 @@ def _is_array_like(value):
 
 
 def _is_sequence_column(values):
+    if _is_numeric(values):
+        return False
     return len(values) > 0 and all(_is_array_like(v) for v in values)
 
 
@@ -180,6 +187,12 @@ def _stack_sequences(columns, names, name):
 
 
 def _static_column(values, column, name):
+    if _is_numeric(values):
+        finite = np.isfinite(values)
+        if finite.all():
+            return values.astype(np.float64)
+        # The first bad row gets the message of the cell-by-cell check below.
+        values = values[: int(np.argmin(finite)) + 1].tolist()
     for row, value in enumerate(values):
         if isinstance(value, np.generic):
             value = value.item()

@@ -873,7 +873,14 @@ class RNNForecaster(_BaseForecaster):
             # features: each output reads its own step's covariates directly.
             start = 1 + past.shape[1]
             ahead = X[:, self.window :, start : start + future.shape[1]]
-            static = np.hstack([static, ahead.reshape(len(X), -1)])
+            parts = [static, ahead.reshape(len(X), -1)]
+            if self._lag and self.future_input != "steps":
+                # A differenced target is a change from the level at a base
+                # step: its covariates explain that level (e.g. yesterday's
+                # temperature for today's change in demand).
+                base = future[seasonal_base(origins, steps, self._lag)]
+                parts.append(base.reshape(len(X), -1))
+            static = np.hstack(parts)
             if self.future_input == "head":
                 X = X[:, : self.window]
         return X, y, origins, static
@@ -1024,10 +1031,9 @@ def _network_input(windows, static):
     windows = np.asarray(windows, dtype=np.float32)
     if not static.shape[1]:
         return windows
-    table = pd.DataFrame({"window": list(windows)})
-    for j in range(static.shape[1]):
-        table[f"static_{j}"] = static[:, j].astype(np.float32)
-    return table
+    static = np.asarray(static, dtype=np.float32)
+    columns = {f"static_{j}": static[:, j] for j in range(static.shape[1])}
+    return pd.DataFrame({"window": list(windows), **columns})
 
 
 def _append(series, value, future_row):

@@ -583,3 +583,14 @@ def test_graph_frozen_to_the_traced_batch_is_refused(rng):
     est.net_.module_ = _FrozenBatch(est.net_.module_)
     with pytest.raises(RuntimeError, match="does not reproduce the network"):
         to_onnx(est)
+
+
+def test_hidden_head_layers(rng):
+    est = regressor(head_layers=(5, 3)).fit(
+        training_data(rng, "float"), rng.normal(size=16)
+    )
+    X, lengths, sequences = make_batch(rng, "float", [6, 1, 3])
+    outputs = run(to_onnx(est), X, lengths)
+    np.testing.assert_allclose(
+        outputs["predictions"], est.predict(sequences), atol=ATOL
+    )

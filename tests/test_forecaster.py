@@ -403,3 +403,33 @@ def test_future_covariates_can_reach_the_head(future_input):
     np.testing.assert_allclose(ahead, origins[:, None] + np.arange(horizon), atol=1e-4)
     future = pd.DataFrame({"cal": [20.0, 21.0, 22.0]})
     assert model.predict(future=future).shape == (3,)
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_a_differenced_target_gets_the_covariates_of_its_base_steps(strategy):
+    n, window, horizon, lag = 30, 6, 5, 3
+    t = np.arange(n, dtype=float)
+    frame = pd.DataFrame({"y": np.sin(t) + 5, "cal": t})
+    model = RNNForecaster(
+        horizon=horizon,
+        window=window,
+        strategy=strategy,
+        difference=lag,
+        regressor=Spy(),
+        future_covariates=["cal"],
+        future_input="head",
+    ).fit(frame)
+    steps = 1 if strategy == "recursive" else horizon
+    static = model.regressor_.X_[:, 1:].astype(float)
+    static = static * model._cov_scale[0] + model._cov_mean[0]
+    origins = np.arange(window + lag, n - steps + 1)
+    assert static.shape == (len(origins), 2 * steps)
+    # The forecast steps' covariates, then those of the steps each target is
+    # a change from (o - lag + h mod lag): all before the origin.
+    h = np.arange(steps)
+    np.testing.assert_allclose(static[:, :steps], origins[:, None] + h, atol=1e-4)
+    base = origins[:, None] - lag + h % lag
+    np.testing.assert_allclose(static[:, steps:], base, atol=1e-4)
+    assert np.all(base < origins[:, None])
+    future = pd.DataFrame({"cal": np.arange(n, n + horizon, dtype=float)})
+    assert model.predict(future=future).shape == (horizon,)
