@@ -12,7 +12,12 @@ days of history in each window and for the 48 half-hours it forecasts, and
 
 With ``difference=48`` the network learns the correction to yesterday's
 demand at the same half-hour (the seasonal naive forecast); the covariates
-tell it how today differs from yesterday (warmer, a holiday). One model is
+tell it how today differs from yesterday (warmer, a holiday): its output
+layer reads each forecast half-hour's covariates and those of the same
+half-hour yesterday. The learning rate follows a cosine schedule (the
+recipe measured best in ``benchmarks/bench_forecasting.py``), and the
+intervals come from the point forecaster's errors on its early-stopping
+tail, windows it never trained on (split conformal). One model is
 trained on the data before the last week and scored from 7 daily forecast
 origins, whose test folds :class:`~sksequence.model_selection.ForecastSplit`
 makes and :func:`~sksequence.metrics.mase_scorer` scores (MASE, lag 48).
@@ -62,9 +67,14 @@ def make_model(covariates):
         difference=48,
         future_covariates=covariates,
         target_column="Demand",
-        quantiles=(0.025, 0.1, 0.5, 0.9, 0.975),
         regressor=RNNRegressor(
-            hidden_size=64, lr=1e-3, max_epochs=MAX_EPOCHS, random_state=0
+            hidden_size=32,
+            lr=3e-3,
+            lr_schedule="cosine",
+            max_epochs=MAX_EPOCHS,
+            early_stopping=True,  # the held-out tail calibrates the intervals
+            validation_fraction=0.2,
+            random_state=0,
         ),
     )
 
@@ -109,7 +119,10 @@ print(f"interval coverage: 80% -> {covered[0.8]:.2f}, 95% -> {covered[0.95]:.2f}
 # forecast day passed as ``future``.
 history = demand.iloc[:-HORIZON]
 future = demand.iloc[-HORIZON:][COVARIATES]
-quantiles = best.predict_quantiles(history[["Demand", *COVARIATES]], future=future)
+recent = history[["Demand", *COVARIATES]]
+point = best.predict(recent, future=future)
+band80 = best.predict_interval(recent, future=future, coverage=0.8)
+band95 = best.predict_interval(recent, future=future, coverage=0.95)
 steps = np.arange(len(demand))[-HORIZON:]
 fig, ax = plt.subplots(figsize=(9, 4))
 ax.plot(
@@ -118,9 +131,9 @@ ax.plot(
     color="black",
     label="demand",
 )
-ax.fill_between(steps, quantiles[:, 0], quantiles[:, 4], alpha=0.2, label="95%")
-ax.fill_between(steps, quantiles[:, 1], quantiles[:, 3], alpha=0.3, label="80%")
-ax.plot(steps, quantiles[:, 2], label="median forecast")
+ax.fill_between(steps, band95[:, 0], band95[:, 1], alpha=0.2, label="95%")
+ax.fill_between(steps, band80[:, 0], band80[:, 1], alpha=0.3, label="80%")
+ax.plot(steps, point, label="forecast")
 ax.set_xlabel("half-hour")
 ax.set_ylabel("demand (GW)")
 ax.legend()

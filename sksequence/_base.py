@@ -111,7 +111,7 @@ class _BaseRNN(BaseEstimator):
         "pooling": [StrOptions(set(POOLINGS))],
         "per_step": ["boolean"],
         "static_input": [StrOptions(set(STATIC_INPUTS))],
-        "head_layers": [list, tuple],
+        "head_layers": ["array-like"],
         "static_columns": [None, "array-like"],
         "init": [StrOptions(set(INITS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
@@ -693,7 +693,7 @@ class _BaseRNN(BaseEstimator):
         module = self.net_.module_
         module.eval()
         per_step = getattr(module, "per_step", False)
-        units = module.n_outputs
+        units = _n_outputs(module)
         # Sorting by length lets every batch stop at its own longest sequence.
         order = np.argsort(seqs.lengths, kind="stable")
         if per_step:
@@ -756,7 +756,7 @@ class _BaseRNN(BaseEstimator):
 
 def _check_head_layers(head_layers):
     """``head_layers`` as a tuple of positive ints, or a clear error."""
-    sizes = tuple(head_layers)
+    sizes = tuple(np.ravel(np.asarray(head_layers, dtype=object)).tolist())
     if not all(
         isinstance(size, Integral) and not isinstance(size, bool) and size > 0
         for size in sizes
@@ -772,8 +772,19 @@ def _check_head_layers(head_layers):
 def _architecture_value(key, value):
     """A parameter as compared for warm starts (sequences as int tuples)."""
     if key == "head_layers":
-        return tuple(int(size) for size in value)
+        return _check_head_layers(value)
     return value
+
+
+def _n_outputs(module):
+    """Output units of a module (also one pickled before ``n_outputs``)."""
+    units = getattr(module, "n_outputs", None)
+    if units is None:
+        head = module.head
+        units = (
+            head[-1] if isinstance(head, torch.nn.Sequential) else head
+        ).out_features
+    return int(units)
 
 
 def _check_head_units(config, head_units):

@@ -19,7 +19,7 @@ import copy
 import numpy as np
 import torch
 
-from ._base import PREDICT_BATCH_SIZE
+from ._base import PREDICT_BATCH_SIZE, _n_outputs
 
 __all__ = [
     "count_parameters",
@@ -296,7 +296,7 @@ def _network(estimator, X, y):
     fitted = hasattr(estimator, "net_")
     seqs = estimator._validate_sequences(X, reset=not fitted)
     targets = info = None
-    n_outputs = estimator.net_.module_.n_outputs if fitted else 1
+    n_outputs = _n_outputs(estimator.net_.module_) if fitted else 1
     if y is not None:
         targets, info, _ = estimator._encode(seqs, y, warm=fitted)
         targets = torch.from_numpy(targets)

@@ -21,7 +21,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._calibration import calibration_origins, conformal_quantile, held_out_tail
+from ._calibration import (
+    calibration_origins,
+    conformal_quantile,
+    held_out_tail,
+    quantile_offsets,
+)
 from ._panel import (
     Layout,
     Series,
@@ -474,12 +479,16 @@ class RNNForecaster(_BaseForecaster):
         to the output layer beside the static features (each output reads
         its step's covariates directly, as an MLP decoder would); ``"both"``
         does both (the best on elecdemand: MASE 0.59 against 0.64 and 0.89).
-        The history steps carry them in every case.
+        The history steps carry them in every case. With ``difference=d``
+        the output layer also reads the covariates of each target's base
+        step (``o - d + h mod d``, in the history): the level its change is
+        measured from.
     calibration : {"auto", "conformal"} or None, default="auto"
         Calibrate the forecast intervals on the latest training windows,
-        which the network never trains on (split conformal): quantile levels
-        are shifted per forecast step so that each covers its level there,
-        and a point forecaster gets :meth:`predict_interval` for any
+        which the network never trains on (split conformal): the central
+        intervals of the quantile levels are widened per forecast step where
+        they covered too little there (never narrowed; the median never
+        moves), and a point forecaster gets :meth:`predict_interval` for any
         coverage from its errors there (for both strategies). ``"auto"``
         calibrates on the regressor's early-stopping tail when it stops
         early (no data lost), and not otherwise; ``"conformal"`` holds a tail
@@ -605,14 +614,19 @@ class RNNForecaster(_BaseForecaster):
         return self._format(panel, values, [f"q{q:g}" for q in self.quantiles_])
 
     def predict_interval(self, X=None, future=None, *, coverage=0.8):
-        """Central prediction intervals from the trained quantiles.
+        """Central prediction intervals, calibrated on held-out windows.
+
+        A quantile model returns its two levels ``(1 - coverage) / 2`` and
+        ``(1 + coverage) / 2`` (which must be among ``quantiles``), widened
+        where they covered too little on the held-out windows; a point
+        forecaster returns the forecast plus the conformal quantiles of its
+        errors there, for any coverage (see ``calibration``).
 
         Parameters
         ----------
         X, future : see :meth:`predict`
         coverage : float, default=0.8
-            Nominal coverage; the levels ``(1 - coverage) / 2`` and
-            ``(1 + coverage) / 2`` must be among ``quantiles``.
+            Nominal coverage, in (0, 1).
 
         Returns
         -------
@@ -661,11 +675,17 @@ class RNNForecaster(_BaseForecaster):
             raise ValueError(
                 "quantiles need strategy='direct': a recursive model rolls "
                 "forward one path, and the quantiles of one step do not give "
-                "those of the later steps."
+                "those of the later steps. A recursive model gets intervals "
+                "from its errors on held-out windows instead: drop quantiles, "
+                "set regressor__early_stopping=True (or calibration="
+                "'conformal') and use predict_interval."
             )
 
     def _fit_panel(self, panel):
         self._check_strategy()
+        # Models saved before the head read the base steps' covariates load
+        # without this attribute and keep their narrower head.
+        self._head_base_covariates = True
         if self.log:
             for series in panel:
                 _check_positive(series)
@@ -736,12 +756,18 @@ class RNNForecaster(_BaseForecaster):
         self.calibration_errors_ = None
         self.quantile_offsets_ = None
         self.n_calibration_origins_ = 0
+        self._calibration_skipped = None
         if positions is None:
             return
         h = self.horizon
         lengths = np.array([len(s.target) for s in panel])
+        n_tail = len(positions)
         positions = calibration_origins(positions, lengths, h)
         if not len(positions):
+            self._calibration_skipped = (
+                f"none of the {n_tail} held-out windows has all horizon={h} "
+                "steps observed after its origin."
+            )
             if self.calibration == "conformal":
                 raise ValueError(
                     "RNNForecaster: calibration='conformal' found no held-out "
@@ -762,13 +788,7 @@ class RNNForecaster(_BaseForecaster):
         else:
             errors = self._transformed(truth)[..., None] - self._transformed(pred)
             errors = errors / scales[:, None, None]
-            self.quantile_offsets_ = np.stack(
-                [
-                    conformal_quantile(errors[..., k], level)
-                    for k, level in enumerate(self.quantiles_)
-                ],
-                axis=-1,
-            )
+            self.quantile_offsets_ = quantile_offsets(errors, self.quantiles_)
         self.n_calibration_origins_ = len(positions)
 
     def _transformed(self, values):
@@ -874,7 +894,7 @@ class RNNForecaster(_BaseForecaster):
             start = 1 + past.shape[1]
             ahead = X[:, self.window :, start : start + future.shape[1]]
             parts = [static, ahead.reshape(len(X), -1)]
-            if self._lag and self.future_input != "steps":
+            if self._lag and getattr(self, "_head_base_covariates", False):
                 # A differenced target is a change from the level at a base
                 # step: its covariates explain that level (e.g. yesterday's
                 # temperature for today's change in demand).
@@ -913,7 +933,7 @@ class RNNForecaster(_BaseForecaster):
         raw = self.regressor_.predict_quantiles(X)
         raw = raw.reshape(len(panel), self.horizon, -1)
         if offsets is not None:
-            # Shifted per level and step; sorted again, so they never cross.
+            # Widened per interval and step; sorted again, so they never cross.
             raw = np.sort(raw + offsets[None], axis=-1)
         if kind == "point":
             raw = raw[..., int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
@@ -926,6 +946,13 @@ class RNNForecaster(_BaseForecaster):
             columns = self._interval_columns(coverage)
             return self._forecast(panel, futures, "quantiles")[..., columns]
         errors = getattr(self, "calibration_errors_", None)
+        skipped = getattr(self, "_calibration_skipped", None)
+        if errors is None and skipped:
+            raise ValueError(
+                f"RNNForecaster has no calibrated intervals: {skipped} Pass "
+                "longer series or a larger regressor__validation_fraction, or "
+                "a shorter horizon, and fit again."
+            )
         if errors is None:
             raise ValueError(
                 "RNNForecaster was fitted without intervals: train quantiles "

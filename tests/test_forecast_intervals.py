@@ -1,6 +1,7 @@
 """Calibrated forecast intervals: held-out tail, gap, conformal levels, coverage."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 
@@ -185,3 +186,33 @@ def test_a_failed_fit_leaves_the_fitted_forecaster_as_it_was():
     assert set(vars(model)) - {"regressor"} == set(state)
     assert model.regressor_ is state["regressor_"]
     np.testing.assert_array_equal(model.predict(), before)
+
+
+def test_a_tail_without_complete_horizons_says_why_there_are_no_intervals():
+    model = RNNForecaster(
+        horizon=30, window=8, strategy="recursive", regressor=RNNRegressor(**STOPS)
+    ).fit(noisy(120))
+    assert model.n_calibration_origins_ == 0
+    with pytest.raises(ValueError, match="none of the 28 held-out windows has all"):
+        model.predict_interval()
+
+
+def test_a_forecaster_saved_before_base_step_covariates_keeps_its_head():
+    frame = pd.DataFrame({"y": noisy(60), "temp": np.arange(60.0)})
+    model = RNNForecaster(
+        horizon=2,
+        window=4,
+        difference=True,
+        future_covariates=["temp"],
+        regressor=Offset(),
+    ).fit(frame)
+    future = pd.DataFrame({"temp": [60.0, 61.0]})
+    _, _, _, static = model._windows(
+        model._stored_panel()[0], -1, 2, [4], future.to_numpy()
+    )
+    assert static.shape[1] == 4  # 2 forecast steps + 2 base steps
+    del model._head_base_covariates  # as in files written before
+    _, _, _, static = model._windows(
+        model._stored_panel()[0], -1, 2, [4], future.to_numpy()
+    )
+    assert static.shape[1] == 2

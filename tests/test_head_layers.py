@@ -79,3 +79,20 @@ def test_bad_head_layers_are_refused_with_the_fix(data, bad):
         ValueError, match=r"head_layers must hold positive ints.*\(64,\)"
     ):
         RNNRegressor(head_layers=bad, **TINY).fit(X, y)
+
+
+def test_head_layers_as_an_array_and_warm_start_validation(data):
+    X, y = data
+    reg = RNNRegressor(head_layers=np.array([5]), warm_start=True, **TINY).fit(X, y)
+    assert reg.module_params_["head_layers"] == (5,)
+    with pytest.raises(ValueError, match="head_layers must hold positive ints"):
+        reg.set_params(head_layers=(2.5,)).fit(X, y)
+
+
+def test_a_module_pickled_before_n_outputs_still_predicts(data):
+    X, y = data
+    reg = RNNRegressor(**TINY).fit(X, y)
+    expected = reg.predict(X)
+    del reg.net_.module_.n_outputs  # as in modules pickled by older versions
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(X), expected)
