@@ -23,6 +23,11 @@ CUDA torch)::
     /work/venv-bench/bin/pip install "torch==2.13.0" -e ".[bench,examples]"
     /work/venv-bench/bin/python benchmarks/bench_forecasting.py --seeds 3
 
+sksequence's rows use ``difference=season`` (the network learns the
+correction to the seasonal naive forecast), its "profile" row
+``profile=season`` (the correction to last season's level plus the
+window's average seasonal profile).
+
 ``--systems`` picks a subset, ``--tasks`` one task, ``--quick`` a smoke run.
 """
 
@@ -160,7 +165,7 @@ def run_seasonal_naive(task, seed):
     return _run_sksequence_like(task, model)
 
 
-def run_sksequence(task, seed, *, strategy="direct", covariates=True):
+def run_sksequence(task, seed, *, strategy="direct", covariates=True, profile=False):
     from sksequence import RNNForecaster, RNNRegressor
 
     epochs = max(round(STEPS / steps_per_epoch(task)), 1)
@@ -169,7 +174,10 @@ def run_sksequence(task, seed, *, strategy="direct", covariates=True):
         horizon=task["horizon"],
         window=task["window"],
         strategy=strategy,
-        difference=task["season"] if SKS_DIFFERENCE == "season" else False,
+        difference=(
+            task["season"] if SKS_DIFFERENCE == "season" and not profile else False
+        ),
+        profile=task["season"] if profile else None,
         future_covariates=future,
         future_input=SKS_FUTURE_INPUT,
         regressor=RNNRegressor(
@@ -384,6 +392,9 @@ SYSTEMS = {
     "AutoETS": run_autoets,
     "sksequence direct": lambda t, s: run_sksequence(t, s, covariates=False),
     "sksequence direct + future covariates": lambda t, s: run_sksequence(t, s),
+    "sksequence direct, profile": lambda t, s: run_sksequence(
+        t, s, covariates=False, profile=True
+    ),
     "sksequence recursive": lambda t, s: run_sksequence(
         t, s, strategy="recursive", covariates=False
     ),

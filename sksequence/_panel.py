@@ -65,7 +65,15 @@ class Layout(NamedTuple):
 
 
 def forecast_windows(
-    target, window, horizon, *, past=None, future=None, difference=False, origins=None
+    target,
+    window,
+    horizon,
+    *,
+    past=None,
+    future=None,
+    difference=False,
+    profile=None,
+    origins=None,
 ):
     """Input windows and targets of one series, aligned on forecast origins.
 
@@ -80,7 +88,10 @@ def forecast_windows(
     or with ``difference=d`` the change from the level ``d`` steps earlier,
     seen last: ``target[o + h] - target[o - d + (h mod d)]`` (``d = 1``
     (``True``): from the last observed value; ``d`` = the season length: from
-    the seasonal naive forecast).
+    the seasonal naive forecast). With ``profile=m`` the inputs are
+    ``target[t]`` minus the window's level (the mean of its last ``m``
+    steps) and the targets the deviation from :func:`profile_base`: that
+    level plus the window's average seasonal profile.
 
     Parameters
     ----------
@@ -89,6 +100,9 @@ def forecast_windows(
     past, future : ndarray of shape (n_times, k) or None
     difference : bool or int, default=False
         The lag ``d`` of the differences (``True`` is 1, ``False`` 0: none).
+    profile : int or None, default=None
+        The season length ``m`` of the profile transform (``window`` a
+        multiple of ``m``); not with ``difference``.
     origins : ndarray of int or None, default=None
         Origins to build; ``None``: every origin whose targets exist. With
         explicit origins no target is returned (prediction), and ``target``
@@ -115,7 +129,10 @@ def forecast_windows(
     else:
         stream = target
     steps = origins[:, None] - window + np.arange(window)[None, :]
-    parts = [stream[steps][..., None]]
+    values = stream[steps]
+    if profile:
+        values = values - values[:, window - profile :].mean(axis=1, keepdims=True)
+    parts = [values[..., None]]
     if past is not None and past.shape[1]:
         parts.append(past[steps])
     n_future = 0 if future is None else future.shape[1]
@@ -134,7 +151,32 @@ def forecast_windows(
         y = target[origins[:, None] + np.arange(horizon)[None, :]]
         if lag:
             y = y - target[seasonal_base(origins, horizon, lag)]
+        elif profile:
+            y = y - profile_base(target, origins, window, horizon, profile)
     return X, y, origins
+
+
+def profile_base(target, origins, window, horizon, season):
+    """Level plus average seasonal profile of each window, for ``horizon`` steps.
+
+    The level is the mean of the window's last ``season`` steps; the profile
+    of phase ``j`` the mean, over the window's ``window // season`` seasons,
+    of the deviation of phase ``j`` from its season's mean. The window ends
+    a whole number of seasons before the origin, so step ``h`` has phase
+    ``h mod season``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([1.0, 3, 2, 4, 5, 7])  # two seasons of 2; origin 6
+    >>> profile_base(y, np.array([6]), 4, 3, 2)  # level 6, profile (-1, +1)
+    array([[5., 7., 5.]])
+    """
+    steps = origins[:, None] - window + np.arange(window)[None, :]
+    seasons = target[steps].reshape(len(origins), window // season, season)
+    shape = (seasons - seasons.mean(axis=2, keepdims=True)).mean(axis=1)
+    level = seasons[:, -1].mean(axis=1, keepdims=True)
+    return level + shape[:, np.arange(horizon) % season]
 
 
 def seasonal_base(origins, horizon, lag):

@@ -32,6 +32,7 @@ from ._panel import (
     Series,
     forecast_windows,
     next_times,
+    profile_base,
     read_future,
     read_panel,
     seasonal_base,
@@ -456,6 +457,17 @@ class RNNForecaster(_BaseForecaster):
         last value (trends); the season length (e.g. 4 for quarterly data)
         learns the correction to the seasonal naive forecast, so that a
         network that outputs 0 is the seasonal naive forecaster.
+    profile : int or None, default=None
+        The season length ``m`` of a level-and-profile transform, the
+        alternative to ``difference=m`` for noisy seasonal series (ES-RNN's
+        deseasonalising, without the smoothing): inputs are the window minus
+        its level (the mean of its last ``m`` steps), targets the deviation
+        from that level plus the window's average seasonal profile (each
+        phase's mean deviation from its season's mean, over the window's
+        seasons), so that a network that outputs 0 forecasts "last season's
+        level with the average season". ``window`` must be a multiple of
+        ``m``; not with ``difference``. On visnights it is what beats the
+        seasonal naive forecast (see docs/design.md, "Forecasting").
     scale : bool, default=True
         Standardise each series (after ``log`` and ``difference``) by its
         own mean and standard deviation in training; a series unseen in
@@ -546,6 +558,7 @@ class RNNForecaster(_BaseForecaster):
         "regressor": [None, HasMethods(["fit", "predict"])],
         "log": ["boolean"],
         "difference": ["boolean", Interval(Integral, 1, None, closed="left")],
+        "profile": [None, Interval(Integral, 1, None, closed="left")],
         "scale": ["boolean"],
         "past_covariates": [None, list, tuple],
         "future_covariates": [None, list, tuple],
@@ -565,6 +578,7 @@ class RNNForecaster(_BaseForecaster):
         regressor=None,
         log=False,
         difference=False,
+        profile=None,
         scale=True,
         past_covariates=None,
         future_covariates=None,
@@ -583,6 +597,7 @@ class RNNForecaster(_BaseForecaster):
         self.regressor = regressor
         self.log = log
         self.difference = difference
+        self.profile = profile
         self.scale = scale
         self.past_covariates = past_covariates
         self.future_covariates = future_covariates
@@ -653,6 +668,11 @@ class RNNForecaster(_BaseForecaster):
     def _lag(self):
         return int(self.difference)
 
+    @property
+    def _relative(self):
+        """Targets are changes from a base (so scaling subtracts no mean)."""
+        return bool(self._lag or self.profile)
+
     def _min_training_length(self):
         steps = 1 if self.strategy == "recursive" else self.horizon
         return self._min_history() + steps
@@ -663,6 +683,18 @@ class RNNForecaster(_BaseForecaster):
         return f"{what} = {self._min_history()} and {steps} target step(s)"
 
     def _check_strategy(self):
+        if self.profile and self.difference:
+            raise ValueError(
+                f"profile={self.profile} and difference={self.difference} are two "
+                "ways to take the season out of the targets; use one of them."
+            )
+        if self.profile and (self.window % self.profile or self.window < self.profile):
+            raise ValueError(
+                f"profile={self.profile} averages the window's whole seasons, but "
+                f"window={self.window} is not a multiple of {self.profile}. Use "
+                f"window={max(self.window // self.profile, 1) * self.profile} or "
+                f"{(self.window // self.profile + 1) * self.profile}."
+            )
         past, _, _ = self._covariates()
         if self.strategy == "recursive" and past:
             raise ValueError(
@@ -822,7 +854,10 @@ class RNNForecaster(_BaseForecaster):
 
     def _stream(self, series):
         level = np.log(series.target) if self.log else series.target
-        lag = self._lag
+        # The stream the scaling statistics are taken from: the differences
+        # the inputs are made of, or for profile=m the seasonal differences
+        # (the spread of a change from the same phase a season earlier).
+        lag = self._lag or self.profile or 0
         stream = level[lag:] - level[:-lag] if lag else level
         return level, stream
 
@@ -881,11 +916,14 @@ class RNNForecaster(_BaseForecaster):
             past=past,
             future=future,
             difference=self.difference,
+            profile=self.profile,
             origins=origins,
         )
+        if self.profile:
+            mean = 0.0  # forecast_windows centred each window on its level
         X[:, : self.window, 0] = (X[:, : self.window, 0] - mean) / scale
         if y is not None:
-            y = y / scale if self.difference else (y - mean) / scale
+            y = y / scale if self._relative else (y - mean) / scale
         static = self._static_features(series, position, n_ids)
         static = np.broadcast_to(static, (len(X), len(static)))
         if self.future_input != "steps" and future is not None:
@@ -1008,8 +1046,12 @@ class RNNForecaster(_BaseForecaster):
             mean, scale, _ = self._series_stats(series)
             level, _ = self._stream(series)
             values = raw[i] * scale
-            if lag:
-                base = level[seasonal_base(np.array([len(level)]), h, lag)[0]]
+            if lag or self.profile:
+                end = np.array([len(level)])
+                if lag:
+                    base = level[seasonal_base(end, h, lag)[0]]
+                else:
+                    base = profile_base(level, end, self.window, h, self.profile)[0]
                 values = values + (base[:, None] if values.ndim == 2 else base)
             else:
                 values = values + mean

@@ -433,3 +433,59 @@ def test_a_differenced_target_gets_the_covariates_of_its_base_steps(strategy):
     assert np.all(base < origins[:, None])
     future = pd.DataFrame({"cal": np.arange(n, n + horizon, dtype=float)})
     assert model.predict(future=future).shape == (horizon,)
+
+
+# -- the level-and-profile transform -----------------------------------------
+
+
+def naive_profile_windows(y, window, horizon, season):
+    X, Y = [], []
+    for o in range(window, len(y) - horizon + 1):
+        w = y[o - window : o]
+        level = w[-season:].mean()
+        seasons = [w[k : k + season] for k in range(0, window, season)]
+        shape = [np.mean([s[j] - s.mean() for s in seasons]) for j in range(season)]
+        X.append([[v - level] for v in w])
+        Y.append([y[o + h] - (level + shape[h % season]) for h in range(horizon)])
+    return np.array(X), np.array(Y)
+
+
+@pytest.mark.parametrize("horizon", [1, 5])
+def test_profile_windows_match_a_naive_loop(horizon):
+    y = np.random.default_rng(2).normal(size=30).cumsum()
+    X, Y, origins = forecast_windows(y, 6, horizon, profile=3)
+    X_ref, Y_ref = naive_profile_windows(y, 6, horizon, 3)
+    np.testing.assert_allclose(X, X_ref)
+    np.testing.assert_allclose(Y, Y_ref)
+    assert origins[0] == 6
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+@pytest.mark.parametrize("log", [False, True])
+def test_profile_with_zero_output_is_level_plus_average_season(strategy, log):
+    y = np.array([2.0, 6, 4, 3, 7, 5, 4, 9, 5, 5, 9, 7])
+    model = RNNForecaster(
+        horizon=4, window=6, strategy=strategy, profile=3, log=log, regressor=Spy()
+    ).fit(y)
+    z = np.log(y) if log else y
+    last = z[-6:].reshape(2, 3)
+    shape = (last - last.mean(axis=1, keepdims=True)).mean(axis=0)
+    direct = last[-1].mean() + shape[np.arange(4) % 3]
+    if strategy == "direct":
+        expected = direct
+    else:  # each one-step forecast joins the window the next one reads
+        path = list(z)
+        for _ in range(4):
+            w = np.array(path[-6:]).reshape(2, 3)
+            s = (w - w.mean(axis=1, keepdims=True)).mean(axis=0)
+            path.append(w[-1].mean() + s[0])
+        expected = np.array(path[-4:])
+    np.testing.assert_allclose(model.predict(), np.exp(expected) if log else expected)
+
+
+def test_profile_needs_whole_seasons_and_no_difference():
+    y = np.arange(1.0, 40.0)
+    with pytest.raises(ValueError, match="window=7 is not a multiple of 3"):
+        RNNForecaster(window=7, profile=3, regressor=Spy()).fit(y)
+    with pytest.raises(ValueError, match="use one of them"):
+        RNNForecaster(window=6, profile=3, difference=3, regressor=Spy()).fit(y)
