@@ -415,8 +415,10 @@ class RNNForecaster(_BaseForecaster):
     Each training example is a window of ``window`` steps of history that
     ends just before a forecast origin, and its targets are the ``horizon``
     steps from the origin on (``strategy="direct"``: one network emits all
-    of them) or the next step only (``strategy="recursive"``: a one-step
-    model rolled forward, feeding back its own forecasts). Windows are cut
+    of them), the next step only (``strategy="recursive"``: a one-step
+    model rolled forward, feeding back its own forecasts) or the next
+    ``block_size`` steps (``strategy="hybrid"``: direct blocks rolled
+    forward, each block fed back as history for the next). Windows are cut
     from every series separately, so no window spans two series, and all
     series train one model. The network is a clone of ``regressor`` (an
     :class:`~sksequence.RNNRegressor`) trained on those windows: its knobs
@@ -439,13 +441,22 @@ class RNNForecaster(_BaseForecaster):
     Parameters
     ----------
     horizon : int, default=1
-        Number of steps forecast. For ``strategy="recursive"`` it may be
-        changed after fitting (``set_params(horizon=...)``): the one-step
-        model is rolled forward as far as asked.
+        Number of steps forecast. For ``strategy="recursive"`` or
+        ``"hybrid"`` it may be changed after fitting
+        (``set_params(horizon=...)``): the model is rolled forward as far as
+        asked.
     window : int, default=24
         Steps of history each forecast reads.
-    strategy : {"direct", "recursive"}, default="direct"
-        Multi-step strategy (see above).
+    strategy : {"direct", "recursive", "hybrid"}, default="direct"
+        Multi-step strategy (see above). The rolled strategies refuse past
+        covariates (unknown at the forecast steps) and quantiles (the
+        quantiles of one step do not roll forward); they get intervals from
+        their calibrated errors.
+    block_size : int or None, default=None
+        Steps per block of ``strategy="hybrid"`` (required there, ignored
+        otherwise): a direct model of ``block_size`` outputs, rolled forward
+        ``ceil(horizon / block_size)`` times. With future covariates the
+        horizon must be a whole number of blocks.
     regressor : RNNRegressor or None, default=None
         The configured network; ``None`` means ``RNNRegressor()``.
     log : bool, default=False
@@ -554,7 +565,8 @@ class RNNForecaster(_BaseForecaster):
     _parameter_constraints = {
         **_BaseForecaster._parameter_constraints,
         "window": [Interval(Integral, 1, None, closed="left")],
-        "strategy": [StrOptions({"direct", "recursive"})],
+        "strategy": [StrOptions({"direct", "recursive", "hybrid"})],
+        "block_size": [None, Interval(Integral, 1, None, closed="left")],
         "regressor": [None, HasMethods(["fit", "predict"])],
         "log": ["boolean"],
         "difference": ["boolean", Interval(Integral, 1, None, closed="left")],
@@ -575,6 +587,7 @@ class RNNForecaster(_BaseForecaster):
         horizon=1,
         window=24,
         strategy="direct",
+        block_size=None,
         regressor=None,
         log=False,
         difference=False,
@@ -594,6 +607,7 @@ class RNNForecaster(_BaseForecaster):
         self.horizon = horizon
         self.window = window
         self.strategy = strategy
+        self.block_size = block_size
         self.regressor = regressor
         self.log = log
         self.difference = difference
@@ -669,16 +683,31 @@ class RNNForecaster(_BaseForecaster):
         return int(self.difference)
 
     @property
+    def _steps(self):
+        """Target steps of a training window (and of one forecast block)."""
+        if self.strategy == "recursive":
+            return 1
+        if self.strategy == "hybrid":
+            if self.block_size is None:
+                raise ValueError(
+                    "strategy='hybrid' rolls direct blocks forward and needs "
+                    "their length: set block_size (e.g. the season length), or "
+                    "use strategy='direct' or 'recursive'."
+                )
+            return int(self.block_size)
+        return self.horizon
+
+    @property
     def _relative(self):
         """Targets are changes from a base (so scaling subtracts no mean)."""
         return bool(self._lag or self.profile)
 
     def _min_training_length(self):
-        steps = 1 if self.strategy == "recursive" else self.horizon
+        steps = self._steps
         return self._min_history() + steps
 
     def _length_reason(self):
-        steps = 1 if self.strategy == "recursive" else self.horizon
+        steps = self._steps
         what = f"window + {self._lag} (difference)" if self._lag else "window"
         return f"{what} = {self._min_history()} and {steps} target step(s)"
 
@@ -695,22 +724,34 @@ class RNNForecaster(_BaseForecaster):
                 f"window={max(self.window // self.profile, 1) * self.profile} or "
                 f"{(self.window // self.profile + 1) * self.profile}."
             )
-        past, _, _ = self._covariates()
-        if self.strategy == "recursive" and past:
+        past, future, _ = self._covariates()
+        rolled = self.strategy in ("recursive", "hybrid")
+        if rolled and past:
             raise ValueError(
-                "strategy='recursive' feeds its own forecasts back as history, "
-                f"but past_covariates {past} are unknown at the forecast steps. "
-                "Use strategy='direct', or declare covariates known ahead as "
-                "future_covariates."
+                f"strategy={self.strategy!r} feeds its own forecasts back as "
+                f"history, but past_covariates {past} are unknown at the "
+                "forecast steps. Use strategy='direct', or declare covariates "
+                "known ahead as future_covariates."
             )
-        if self.strategy == "recursive" and self.quantiles is not None:
+        if rolled and self.quantiles is not None:
             raise ValueError(
                 "quantiles need strategy='direct': a recursive model rolls "
                 "forward one path, and the quantiles of one step do not give "
-                "those of the later steps. A recursive model gets intervals "
-                "from its errors on held-out windows instead: drop quantiles, "
-                "set regressor__early_stopping=True (or calibration="
+                f"those of the later steps. A {self.strategy} model gets "
+                "intervals from its errors on held-out windows instead: drop "
+                "quantiles, set regressor__early_stopping=True (or calibration="
                 "'conformal') and use predict_interval."
+            )
+        self._check_blocks(future)
+
+    def _check_blocks(self, future):
+        if self.strategy == "hybrid" and future and self.horizon % self.block_size:
+            raise ValueError(
+                f"strategy='hybrid' forecasts whole blocks of {self.block_size} "
+                f"steps, and its future covariates {future} must cover them, but "
+                f"horizon={self.horizon} is not a multiple of block_size. Use "
+                f"horizon={-(-self.horizon // self.block_size) * self.block_size}"
+                " (and drop the extra steps) or a block_size that divides it."
             )
 
     def _fit_panel(self, panel):
@@ -722,7 +763,7 @@ class RNNForecaster(_BaseForecaster):
             for series in panel:
                 _check_positive(series)
         self._fit_scaling(panel)
-        steps = 1 if self.strategy == "recursive" else self.horizon
+        steps = self._steps
         blocks, targets, stamps, ends, statics, where = [], [], [], [], [], []
         for i, series in enumerate(panel):
             X, y, origins, static = self._windows(series, i, steps)
@@ -950,8 +991,9 @@ class RNNForecaster(_BaseForecaster):
             return self._forecast_interval(panel, futures, kind[1])
         if kind != "point":
             self._check_quantile_model()
-        if self.strategy == "recursive":
-            return self._forecast_recursive(panel, futures)
+        if self.strategy in ("recursive", "hybrid"):
+            self._check_blocks(self._covariates()[1])
+            return self._forecast_rolled(panel, futures)
         X = _network_input(
             *(
                 np.concatenate(parts)
@@ -1017,26 +1059,32 @@ class RNNForecaster(_BaseForecaster):
         bounds = point[..., None] + scales[:, None, None] * spread[None]
         return np.exp(bounds) if self.log else bounds
 
-    def _forecast_recursive(self, panel, futures):
+    def _forecast_rolled(self, panel, futures):
+        """Blocks of ``_steps`` forecasts, each appended to the history."""
         paths = list(panel)
-        n_steps = self.horizon
-        for step in range(n_steps):
-            rows = [f[step : step + 1] if f.shape[1] else None for f in futures]
+        block = self._steps
+        for start in range(0, self.horizon, block):
+            rows = [f[start : start + block] if f.shape[1] else None for f in futures]
             windows = [
-                self._windows(s, -1, 1, [len(s.target)], r)
+                self._windows(s, -1, block, [len(s.target)], r)
                 for s, r in zip(paths, rows, strict=True)
             ]
             X = _network_input(
                 np.concatenate([w[0] for w in windows]),
                 np.concatenate([w[3] for w in windows]),
             )
-            raw = self.regressor_.predict(X).reshape(len(paths), 1)
-            levels = self._invert(paths, raw)[:, 0]
+            raw = self.regressor_.predict(X).reshape(len(paths), block)
+            levels = self._invert(paths, raw)
             paths = [
-                _append(s, value, f[step] if f.shape[1] else None)
-                for s, value, f in zip(paths, levels, futures, strict=True)
+                _append(s, values, r)
+                for s, values, r in zip(paths, levels, rows, strict=True)
             ]
-        return np.array([s.target[-n_steps:] for s in paths])
+        return np.array(
+            [
+                s.target[len(p.target) : len(p.target) + self.horizon]
+                for s, p in zip(paths, panel, strict=True)
+            ]
+        )
 
     def _invert(self, panel, raw):
         """Scaled network outputs -> levels of the series (monotone per step)."""
@@ -1105,16 +1153,18 @@ def _network_input(windows, static):
     return pd.DataFrame({"window": list(windows), **columns})
 
 
-def _append(series, value, future_row):
+def _append(series, values, future_rows):
+    """``series`` followed by forecast ``values`` (and their future rows)."""
+    n, k = len(series.target), len(values)
     future = series.future
-    if future_row is not None:
-        future = np.vstack([future, future_row[None, :]])
+    if future_rows is not None:
+        future = np.vstack([future, future_rows])
     else:
-        future = np.zeros((len(series.target) + 1, future.shape[1]))
+        future = np.zeros((n + k, future.shape[1]))
     return series._replace(
-        times=np.append(series.times, next_times(series.times, 1)),
-        target=np.append(series.target, value),
-        past=np.zeros((len(series.target) + 1, series.past.shape[1])),
+        times=np.append(series.times, next_times(series.times, k)),
+        target=np.append(series.target, values),
+        past=np.zeros((n + k, series.past.shape[1])),
         future=future,
     )
 

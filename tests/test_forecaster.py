@@ -489,3 +489,67 @@ def test_profile_needs_whole_seasons_and_no_difference():
         RNNForecaster(window=7, profile=3, regressor=Spy()).fit(y)
     with pytest.raises(ValueError, match="use one of them"):
         RNNForecaster(window=6, profile=3, difference=3, regressor=Spy()).fit(y)
+
+
+# -- the hybrid strategy -----------------------------------------------------
+
+
+def test_hybrid_rolls_direct_blocks_forward():
+    y = np.arange(10.0)
+    model = RNNForecaster(
+        horizon=5,
+        window=3,
+        strategy="hybrid",
+        block_size=2,
+        difference=True,
+        scale=False,
+        regressor=Spy(value=1.0),
+    ).fit(y)
+    # Trained on blocks of 2 targets: the changes from the last value.
+    assert model.regressor_.y_.shape[1] == 2
+    np.testing.assert_allclose(model.regressor_.y_[0], [1.0, 2.0])
+    # Each block is "last value + 1" twice, then joins the history.
+    np.testing.assert_allclose(model.predict(), [10.0, 10.0, 11.0, 11.0, 12.0])
+    model.set_params(horizon=2)
+    np.testing.assert_allclose(model.predict(), [10.0, 10.0])
+
+
+def test_hybrid_with_future_covariates_reads_each_blocks_rows():
+    n, window = 30, 4
+    t = np.arange(n, dtype=float)
+    frame = pd.DataFrame({"y": np.sin(t) + 3, "cal": t})
+    spy = Spy()
+    model = RNNForecaster(
+        horizon=4,
+        window=window,
+        strategy="hybrid",
+        block_size=2,
+        future_covariates=["cal"],
+        future_input="head",
+        regressor=spy,
+    ).fit(frame)
+    future = pd.DataFrame({"cal": [30.0, 31.0, 32.0, 33.0]})
+    assert model.predict(future=future).shape == (4,)
+    # The second block's head covariates are the rows of steps 2 and 3.
+    seen = model.regressor_.seen_[:, 1:].astype(float)
+    np.testing.assert_allclose(
+        seen * model._cov_scale[0] + model._cov_mean[0], [[32.0, 33.0]], atol=1e-4
+    )
+    with pytest.raises(ValueError, match="horizon=5 is not a multiple of block_size"):
+        model.set_params(horizon=5).fit(frame)
+
+
+def test_hybrid_needs_a_block_size_and_gets_calibrated_intervals():
+    y = 5 + np.sin(np.arange(120) / 3)
+    with pytest.raises(ValueError, match="set block_size"):
+        RNNForecaster(horizon=4, window=6, strategy="hybrid", regressor=Spy()).fit(y)
+    model = RNNForecaster(
+        horizon=6,
+        window=6,
+        strategy="hybrid",
+        block_size=3,
+        regressor=RNNRegressor(**TINY, early_stopping=True, validation_fraction=0.25),
+    ).fit(y)
+    assert model.regressor_.validation_gap == 2  # blocks of 3 targets
+    assert model.calibration_errors_.shape[1] == 6
+    assert model.predict_interval(coverage=0.9).shape == (6, 2)
