@@ -1,5 +1,7 @@
 """Calibrated forecast intervals: held-out tail, gap, conformal levels, coverage."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -216,3 +218,28 @@ def test_a_forecaster_saved_before_base_step_covariates_keeps_its_head():
         model._stored_panel()[0], -1, 2, [4], future.to_numpy()
     )
     assert static.shape[1] == 2
+
+
+@pytest.mark.parametrize("strategy", ["direct", "hybrid"])
+def test_save_load_and_pickle_keep_the_calibrated_intervals(tmp_path, strategy):
+    from sksequence.persistence import load, save
+
+    model = RNNForecaster(
+        horizon=4,
+        window=8,
+        strategy=strategy,
+        block_size=2,
+        profile=4,
+        regressor=RNNRegressor(**STOPS),
+    ).fit(noisy())
+    save(model, tmp_path / "model.safetensors")
+    for other in (
+        load(tmp_path / "model.safetensors", expected=RNNForecaster),
+        pickle.loads(pickle.dumps(model)),
+    ):
+        for coverage in (0.8, 0.95):
+            np.testing.assert_array_equal(
+                other.predict_interval(coverage=coverage),
+                model.predict_interval(coverage=coverage),
+            )
+        np.testing.assert_array_equal(other.predict(), model.predict())
