@@ -92,9 +92,9 @@ class _BaseForecaster(BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__}: {_name(series.id)} has "
                     f"{len(series.target)} rows, but training needs at least "
-                    f"{need} ({self._length_reason()}). Use a shorter window or "
-                    "horizon, or drop the series from training (it can still be "
-                    "forecast from its history later)."
+                    f"{need} ({self._length_reason()}). Use a shorter "
+                    f"{self._length_knobs()}, or drop the series from training (it "
+                    "can still be forecast from its history later)."
                 )
         # Fitted on a fresh copy and committed at the end: a fit that fails
         # or is interrupted leaves a previously fitted forecaster as it was.
@@ -169,6 +169,9 @@ class _BaseForecaster(BaseEstimator):
 
     def _length_reason(self):
         return f"a history of {self._min_history()}"
+
+    def _length_knobs(self):
+        return "window or horizon"
 
     def _store_history(self, panel):
         keep = self._min_history()
@@ -427,8 +430,9 @@ class RNNForecaster(_BaseForecaster):
     Target transforms are applied per series inside and inverted at
     predict, also under recursion: ``log``, then ``difference`` (inputs are
     changes, targets the change from the last observed level, which lets a
-    network extrapolate trends), then ``scale`` (standardise each series by
-    its own mean and spread).
+    network extrapolate trends) or ``profile`` (targets the deviation from
+    last season's level plus the window's average season), then ``scale``
+    (standardise each series by its own spread).
 
     Covariates are declared once, by column name: ``past_covariates`` are
     seen in the history only; ``future_covariates`` are known ahead
@@ -444,7 +448,10 @@ class RNNForecaster(_BaseForecaster):
         Number of steps forecast. For ``strategy="recursive"`` or
         ``"hybrid"`` it may be changed after fitting
         (``set_params(horizon=...)``): the model is rolled forward as far as
-        asked.
+        asked (a hybrid with future covariates: whole blocks only; the
+        calibrated intervals cover the horizon fitted, no further). A
+        direct model's horizon is its network's output size: changing it
+        needs a new fit.
     window : int, default=24
         Steps of history each forecast reads.
     strategy : {"direct", "recursive", "hybrid"}, default="direct"
@@ -480,8 +487,10 @@ class RNNForecaster(_BaseForecaster):
         ``m``; not with ``difference``. On visnights it is what beats the
         seasonal naive forecast (see docs/design.md, "Forecasting").
     scale : bool, default=True
-        Standardise each series (after ``log`` and ``difference``) by its
-        own mean and standard deviation in training; a series unseen in
+        Standardise each series (after ``log``) in training: by its mean
+        and standard deviation, or with ``difference=d`` or ``profile=d``
+        by the standard deviation of its changes over ``d`` steps (the
+        targets are changes, so no mean is subtracted). A series unseen in
         training is scaled by its history. Covariates are standardised per
         column over all series.
     past_covariates, future_covariates, static_covariates : list of str, \
@@ -497,9 +506,11 @@ class RNNForecaster(_BaseForecaster):
         Overrides the regressor's own ``quantiles``.
     future_input : {"both", "steps", "head"}, default="both"
         How the future-known covariates of the forecast steps reach the
-        network: ``"steps"`` appends ``horizon`` input steps that carry only
-        them (and a flag) after the window; ``"head"`` gives them, flattened,
-        to the output layer beside the static features (each output reads
+        network: ``"steps"`` appends one input step per forecast step of a
+        window (``horizon``, or 1 or ``block_size`` for the rolled
+        strategies) that carries only them (and a flag) after the window;
+        ``"head"`` gives them, flattened, to the output layer beside the
+        static features (each output reads
         its step's covariates directly, as an MLP decoder would); ``"both"``
         does both (the best on elecdemand: MASE 0.59 against 0.64 and 0.89).
         The history steps carry them in every case. With ``difference=d``
@@ -512,7 +523,7 @@ class RNNForecaster(_BaseForecaster):
         intervals of the quantile levels are widened per forecast step where
         they covered too little there (never narrowed; the median never
         moves), and a point forecaster gets :meth:`predict_interval` for any
-        coverage from its errors there (for both strategies). ``"auto"``
+        coverage from its errors there (for every strategy). ``"auto"``
         calibrates on the regressor's early-stopping tail when it stops
         early (no data lost), and not otherwise; ``"conformal"`` holds a tail
         of ``regressor.validation_fraction`` of the windows out of training
@@ -561,6 +572,12 @@ class RNNForecaster(_BaseForecaster):
     >>> model.fit(series).predict().shape
     (4,)
     """
+
+    # Defaults of parameters added after 0.1.0, for estimators pickled
+    # before them (``__init__`` sets every one on new instances).
+    profile = None
+    block_size = None
+    calibration = "auto"
 
     _parameter_constraints = {
         **_BaseForecaster._parameter_constraints,
@@ -711,18 +728,27 @@ class RNNForecaster(_BaseForecaster):
         what = f"window + {self._lag} (difference)" if self._lag else "window"
         return f"{what} = {self._min_history()} and {steps} target step(s)"
 
+    def _length_knobs(self):
+        return {
+            "direct": "window or horizon",
+            "recursive": "window",
+            "hybrid": "window or block_size",
+        }[self.strategy]
+
     def _check_strategy(self):
         if self.profile and self.difference:
             raise ValueError(
                 f"profile={self.profile} and difference={self.difference} are two "
                 "ways to take the season out of the targets; use one of them."
             )
-        if self.profile and (self.window % self.profile or self.window < self.profile):
+        if self.profile and self.window % self.profile:
+            above = (self.window // self.profile + 1) * self.profile
+            below = self.window // self.profile * self.profile
+            hint = f"window={below} or {above}" if below else f"window={above}"
             raise ValueError(
                 f"profile={self.profile} averages the window's whole seasons, but "
                 f"window={self.window} is not a multiple of {self.profile}. Use "
-                f"window={max(self.window // self.profile, 1) * self.profile} or "
-                f"{(self.window // self.profile + 1) * self.profile}."
+                f"{hint}."
             )
         past, future, _ = self._covariates()
         rolled = self.strategy in ("recursive", "hybrid")
@@ -744,6 +770,24 @@ class RNNForecaster(_BaseForecaster):
             )
         self._check_blocks(future)
 
+    def _check_fitted_steps(self):
+        """The network emits the steps it was trained for: refuse a change."""
+        fitted = getattr(self, "_fitted_shape", None)
+        if fitted is None:
+            return
+        strategy, steps = fitted
+        # A direct network emits `horizon` steps, a recursive one 1, a hybrid
+        # one `block_size`: only the rolled strategies' horizon may change.
+        if self.strategy == strategy and self._steps == steps:
+            return
+        raise ValueError(
+            f"RNNForecaster was fitted with strategy={strategy!r} and a network "
+            f"of {steps} output step(s), but now has strategy={self.strategy!r}, "
+            f"horizon={self.horizon}, block_size={self.block_size}. Only the "
+            "horizon of a recursive or hybrid model can change after fitting; "
+            "set the others back or fit again."
+        )
+
     def _check_blocks(self, future):
         if self.strategy == "hybrid" and future and self.horizon % self.block_size:
             raise ValueError(
@@ -759,6 +803,7 @@ class RNNForecaster(_BaseForecaster):
         # Models saved before the head read the base steps' covariates load
         # without this attribute and keep their narrower head.
         self._head_base_covariates = True
+        self._fitted_shape = (self.strategy, self._steps)
         if self.log:
             for series in panel:
                 _check_positive(series)
@@ -906,6 +951,14 @@ class RNNForecaster(_BaseForecaster):
         if not self.scale:
             return 0.0, 1.0
         _, stream = self._stream(series)
+        if not len(stream):
+            lag = self._lag or self.profile
+            raise ValueError(
+                f"RNNForecaster: {_name(series.id)} has {len(series.target)} rows, "
+                f"too few to measure its spread (its changes over {lag} steps), "
+                "which scales a series unseen in training. Pass at least "
+                f"{lag + 2} rows of history, or scale=False."
+            )
         mean = float(np.mean(stream))
         scale = float(np.std(stream))
         return mean, scale if scale > 0 else 1.0
@@ -940,13 +993,19 @@ class RNNForecaster(_BaseForecaster):
             parts.append(one_hot)
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def _windows(self, series, position, steps, origins=None, future_rows=None):
-        """Scaled windows (and targets) of one series; see forecast_windows."""
+    def _windows(
+        self, series, position, steps, origins=None, future_rows=None, stats=None
+    ):
+        """Scaled windows (and targets) of one series; see forecast_windows.
+
+        ``stats``: the (mean, scale, position) to use (a rollout keeps those
+        of the history it started from), else the series' own.
+        """
         if origins is None:
             mean, scale = self.series_mean_[position], self.series_scale_[position]
             n_ids = len(self.series_mean_)
         else:
-            mean, scale, position = self._series_stats(series)
+            mean, scale, position = stats or self._series_stats(series)
             n_ids = len(self.series_ids_)
         level, _ = self._stream(series)
         past, future = self._covariate_arrays(series, future_rows)
@@ -991,6 +1050,7 @@ class RNNForecaster(_BaseForecaster):
             return self._forecast_interval(panel, futures, kind[1])
         if kind != "point":
             self._check_quantile_model()
+        self._check_fitted_steps()
         if self.strategy in ("recursive", "hybrid"):
             self._check_blocks(self._covariates()[1])
             return self._forecast_rolled(panel, futures)
@@ -1063,18 +1123,21 @@ class RNNForecaster(_BaseForecaster):
         """Blocks of ``_steps`` forecasts, each appended to the history."""
         paths = list(panel)
         block = self._steps
+        # A series unseen in training is scaled by its history: by the one
+        # it came with, not by the forecasts appended to it.
+        stats = [self._series_stats(s) for s in panel]
         for start in range(0, self.horizon, block):
             rows = [f[start : start + block] if f.shape[1] else None for f in futures]
             windows = [
-                self._windows(s, -1, block, [len(s.target)], r)
-                for s, r in zip(paths, rows, strict=True)
+                self._windows(s, -1, block, [len(s.target)], r, stats=st)
+                for s, r, st in zip(paths, rows, stats, strict=True)
             ]
             X = _network_input(
                 np.concatenate([w[0] for w in windows]),
                 np.concatenate([w[3] for w in windows]),
             )
             raw = self.regressor_.predict(X).reshape(len(paths), block)
-            levels = self._invert(paths, raw)
+            levels = self._invert(paths, raw, stats)
             paths = [
                 _append(s, values, r)
                 for s, values, r in zip(paths, levels, rows, strict=True)
@@ -1086,12 +1149,12 @@ class RNNForecaster(_BaseForecaster):
             ]
         )
 
-    def _invert(self, panel, raw):
+    def _invert(self, panel, raw, stats=None):
         """Scaled network outputs -> levels of the series (monotone per step)."""
         out = np.empty_like(raw, dtype=np.float64)
         lag, h = self._lag, raw.shape[1]
         for i, series in enumerate(panel):
-            mean, scale, _ = self._series_stats(series)
+            mean, scale, _ = stats[i] if stats else self._series_stats(series)
             level, _ = self._stream(series)
             values = raw[i] * scale
             if lag or self.profile:

@@ -553,3 +553,54 @@ def test_hybrid_needs_a_block_size_and_gets_calibrated_intervals():
     assert model.regressor_.validation_gap == 2  # blocks of 3 targets
     assert model.calibration_errors_.shape[1] == 6
     assert model.predict_interval(coverage=0.9).shape == (6, 2)
+
+
+@pytest.mark.parametrize("strategy", ["recursive", "hybrid"])
+def test_an_unseen_series_keeps_its_history_scale_through_a_rollout(strategy):
+    train = make_panel(lengths=(30, 30), starts=(0, 0))
+    model = RNNForecaster(
+        horizon=6,
+        window=4,
+        strategy=strategy,
+        block_size=2,
+        regressor=Spy(value=1.0),
+        **PANEL,
+    ).fit(train)
+    new = train[train["id"] == "s1"].assign(id="new", y=lambda f: f["y"] * 3)
+    forecast = model.predict(new)["y"].to_numpy()
+    # "Mean + 1 scale" of the history it came with, at every step.
+    history = new["y"].to_numpy()
+    np.testing.assert_allclose(forecast, history.mean() + history.std())
+
+
+def test_a_changed_strategy_or_block_after_fitting_is_refused():
+    y = np.sin(np.arange(40.0)) + 3
+    model = RNNForecaster(
+        horizon=4, window=4, strategy="hybrid", block_size=2, regressor=Spy()
+    ).fit(y)
+    model.set_params(horizon=7)  # the rolled horizon may change
+    assert model.predict().shape == (7,)
+    with pytest.raises(ValueError, match=r"fitted with strategy='hybrid'.*fit again"):
+        model.set_params(block_size=3).predict()
+    direct = RNNForecaster(horizon=4, window=4, regressor=Spy()).fit(y)
+    with pytest.raises(ValueError, match="network of 4 output step"):
+        direct.set_params(horizon=6).predict()
+
+
+def test_profile_messages_and_too_short_unseen_histories():
+    y = np.arange(1.0, 40.0)
+    with pytest.raises(ValueError, match=r"Use window=12\.$"):
+        RNNForecaster(window=8, profile=12, regressor=Spy()).fit(y)
+    model = RNNForecaster(horizon=2, window=4, profile=4, regressor=Spy(), **PANEL)
+    model.fit(make_panel(lengths=(30, 30), starts=(0, 0)))
+    short = pd.DataFrame({"id": "new", "t": np.arange(4), "y": [1.0, 2, 3, 4]})
+    with pytest.raises(ValueError, match="too few to measure its spread"):
+        model.predict(short)
+
+
+def test_the_length_error_names_the_knob_of_each_strategy():
+    y = np.arange(10.0)
+    with pytest.raises(ValueError, match="shorter window or block_size"):
+        RNNForecaster(
+            window=6, horizon=8, strategy="hybrid", block_size=6, regressor=Spy()
+        ).fit(y)
