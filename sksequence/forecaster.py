@@ -715,6 +715,11 @@ class RNNForecaster(_BaseForecaster):
         return self.horizon
 
     @property
+    def _rolled(self):
+        """The strategy feeds its forecasts back as history."""
+        return self.strategy in ("recursive", "hybrid")
+
+    @property
     def _relative(self):
         """Targets are changes from a base (so scaling subtracts no mean)."""
         return bool(self._lag or self.profile)
@@ -751,15 +756,14 @@ class RNNForecaster(_BaseForecaster):
                 f"{hint}."
             )
         past, future, _ = self._covariates()
-        rolled = self.strategy in ("recursive", "hybrid")
-        if rolled and past:
+        if self._rolled and past:
             raise ValueError(
                 f"strategy={self.strategy!r} feeds its own forecasts back as "
                 f"history, but past_covariates {past} are unknown at the "
                 "forecast steps. Use strategy='direct', or declare covariates "
                 "known ahead as future_covariates."
             )
-        if rolled and self.quantiles is not None:
+        if self._rolled and self.quantiles is not None:
             raise ValueError(
                 "quantiles need strategy='direct': a recursive model rolls "
                 "forward one path, and the quantiles of one step do not give "
@@ -959,7 +963,8 @@ class RNNForecaster(_BaseForecaster):
                 "which scales a series unseen in training. Pass at least "
                 f"{lag + 2} rows of history, or scale=False."
             )
-        mean = float(np.mean(stream))
+        # profile=m centres every window on its own level: no series mean.
+        mean = 0.0 if self.profile else float(np.mean(stream))
         scale = float(np.std(stream))
         return mean, scale if scale > 0 else 1.0
 
@@ -1019,8 +1024,6 @@ class RNNForecaster(_BaseForecaster):
             profile=self.profile,
             origins=origins,
         )
-        if self.profile:
-            mean = 0.0  # forecast_windows centred each window on its level
         X[:, : self.window, 0] = (X[:, : self.window, 0] - mean) / scale
         if y is not None:
             y = y / scale if self._relative else (y - mean) / scale
@@ -1051,7 +1054,7 @@ class RNNForecaster(_BaseForecaster):
         if kind != "point":
             self._check_quantile_model()
         self._check_fitted_steps()
-        if self.strategy in ("recursive", "hybrid"):
+        if self._rolled:
             self._check_blocks(self._covariates()[1])
             return self._forecast_rolled(panel, futures)
         X = _network_input(
